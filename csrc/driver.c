@@ -1,0 +1,317 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Runs one scenario through the extracted kernel code, and implements the
+ * leaves' recorders and injection points. It is compiled at the end of the
+ * tree's translation unit, so it sees that tree's types; the MMH_CAP_*
+ * macros, detected from the tree's own code, select what the tree can
+ * express. All state is per thread, because cargo runs tests in parallel.
+ */
+
+struct mmh_state {
+	const struct mmh_scenario *s;
+	struct mmh_outcome *o;
+	unsigned int remap_calls, insert_calls, munmap_calls, mapped_calls;
+	int rmap_locked;
+};
+
+static _Thread_local struct mmh_state mmh_state;
+static _Thread_local struct task_struct mmh_task;
+
+struct task_struct *get_current(void)
+{
+	return &mmh_task;
+}
+
+static void mmh_event(uint32_t kind, int32_t ret, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3)
+{
+	struct mmh_outcome *o = mmh_state.o;
+
+	if (o->n_events < MMH_MAX_EVENTS) {
+		struct mmh_event *e = &o->events[o->n_events];
+
+		e->kind = kind;
+		e->ret = ret;
+		e->args[0] = a0;
+		e->args[1] = a1;
+		e->args[2] = a2;
+		e->args[3] = a3;
+	}
+	o->n_events++;
+}
+
+/* The injected result of the `calls`-th call to a leaf. */
+static int mmh_inject(const struct mmh_injection *inj, unsigned int calls)
+{
+	if (inj->nth == 0 || inj->nth == calls)
+		return inj->ret;
+	return 0;
+}
+
+static void mmh_copy_str(char *dst, size_t size, const char *src)
+{
+	size_t n = strlen(src);
+
+	/* Keep the end of a long path: it names the file. */
+	if (n >= size)
+		src += n - (size - 1);
+	snprintf(dst, size, "%s", src);
+}
+
+int mmh_warn(int cond, const char *file, int line, const char *expr)
+{
+	struct mmh_outcome *o = mmh_state.o;
+
+	if (!cond || !o)
+		return cond;
+	if (o->n_warns < MMH_MAX_WARNS) {
+		struct mmh_warn *w = &o->warns[o->n_warns];
+
+		w->line = (uint32_t)line;
+		mmh_copy_str(w->file, sizeof(w->file), file);
+		mmh_copy_str(w->expr, sizeof(w->expr), expr);
+	}
+	o->n_warns++;
+	return cond;
+}
+
+int mmh_leaf_remap(struct vm_area_struct *vma, unsigned long addr, unsigned long pfn, unsigned long size)
+{
+	int ret = mmh_inject(&mmh_state.s->remap, ++mmh_state.remap_calls);
+
+	mmh_event(MMH_EV_REMAP, ret, (uintptr_t)vma, addr, pfn, size);
+	return ret;
+}
+
+int mmh_leaf_insert_pages(struct vm_area_struct *vma, unsigned long addr, unsigned long *num)
+{
+	int ret = mmh_inject(&mmh_state.s->insert_pages, ++mmh_state.insert_calls);
+
+	mmh_event(MMH_EV_INSERT_PAGES, ret, (uintptr_t)vma, addr, *num, 0);
+	return ret;
+}
+
+int mmh_leaf_munmap(struct mm_struct *mm, unsigned long start, size_t len)
+{
+	int ret = mmh_inject(&mmh_state.s->munmap, ++mmh_state.munmap_calls);
+
+	mmh_event(MMH_EV_MUNMAP, ret, (uintptr_t)mm, start, len, 0);
+	return ret;
+}
+
+void mmh_leaf_rmap_unlock(struct address_space *mapping)
+{
+	mmh_event(MMH_EV_RMAP_UNLOCK, 0, (uintptr_t)mapping, 0, 0, 0);
+	mmh_state.rmap_locked--;
+}
+
+int mmh_leaf_mmap_read_trylock(struct mm_struct *mm)
+{
+	/* The caller holds mmap_lock, as in the kernel: the trylock fails. */
+	mmh_event(MMH_EV_MMAP_READ_TRYLOCK, 0, (uintptr_t)mm, 0, 0, 0);
+	return 0;
+}
+
+pgprot_t mmh_pgprot_decrypted(pgprot_t prot)
+{
+	mmh_event(MMH_EV_PGPROT_DECRYPTED, 0, prot.pgprot, 0, 0, 0);
+	return prot;
+}
+
+static int mmh_mapped(unsigned long start, unsigned long end, pgoff_t pgoff,
+		      const struct file *file, void **vm_private_data)
+{
+	const struct mmh_scenario *s = mmh_state.s;
+	int ret = mmh_inject(&s->mapped, ++mmh_state.mapped_calls);
+
+	mmh_event(MMH_EV_MAPPED, ret, start, end, pgoff, (uintptr_t)file);
+	if (s->mapped_sets_private_data)
+		*vm_private_data = (void *)(uintptr_t)s->mapped_sets_private_data;
+	return ret;
+}
+
+#ifdef MMH_CAP_VM_OPS_MAPPED
+/* The cast absorbs differences in const-ness of the hook's parameters. */
+static const struct vm_operations_struct mmh_ops_with_mapped = {
+	.mapped = (__typeof__(((struct vm_operations_struct *)0)->mapped))mmh_mapped,
+};
+#endif
+static const struct vm_operations_struct mmh_ops_without_mapped;
+
+#ifdef MMH_CAP_ERROR_HOOK
+/* Before error_override, "errors become X" is a hook that returns X. */
+static _Thread_local int mmh_hook_error;
+
+static int mmh_error_hook(int err)
+{
+	(void)err;
+	return mmh_hook_error;
+}
+#endif
+
+static const struct vm_operations_struct *mmh_vm_ops(uint8_t which)
+{
+	switch (which) {
+	case MMH_VM_OPS_WITHOUT_MAPPED:
+		return &mmh_ops_without_mapped;
+#ifdef MMH_CAP_VM_OPS_MAPPED
+	case MMH_VM_OPS_WITH_MAPPED:
+		return &mmh_ops_with_mapped;
+#endif
+	default:
+		return NULL;
+	}
+}
+
+static uint64_t mmh_desc_flags(const struct vm_area_desc *desc)
+{
+#ifdef MMH_CAP_DESC_VMA_FLAGS
+	return desc->vma_flags.__vma_flags[0];
+#else
+	return desc->vm_flags;
+#endif
+}
+
+static void mmh_set_desc_flags(struct vm_area_desc *desc, uint64_t flags)
+{
+#ifdef MMH_CAP_DESC_VMA_FLAGS
+	desc->vma_flags.__vma_flags[0] = flags;
+#else
+	desc->vm_flags = flags;
+#endif
+}
+
+static void mmh_set_action(struct mmap_action *action, const struct mmh_scenario *s)
+{
+	action->type = (enum mmap_action_type)s->action_type;
+	switch (s->action_type) {
+#ifdef MMH_CAP_SIMPLE_IOREMAP
+	case MMAP_SIMPLE_IO_REMAP:
+		action->simple_ioremap.start_phys_addr = s->phys_start;
+		action->simple_ioremap.size = s->phys_size;
+		break;
+#endif
+#ifdef MMH_CAP_MAP_KERNEL_PAGES
+	case MMAP_MAP_KERNEL_PAGES:
+		action->map_kernel.start = s->kernel_start;
+		action->map_kernel.nr_pages = s->kernel_nr_pages;
+		break;
+#endif
+	default:
+		action->remap.start = s->remap_start;
+		action->remap.start_pfn = s->remap_pfn;
+		action->remap.size = s->remap_size;
+		break;
+	}
+	action->hide_from_rmap_until_complete = s->hide_from_rmap_until_complete;
+	if (s->error_override) {
+#if defined(MMH_CAP_ERROR_OVERRIDE)
+		action->error_override = s->error_override;
+#elif defined(MMH_CAP_ERROR_HOOK)
+		mmh_hook_error = s->error_override;
+		action->error_hook = mmh_error_hook;
+#endif
+	}
+}
+
+static int mmh_prepare(struct vm_area_desc *desc)
+{
+#ifdef MMH_CAP_PREPARE_DESC
+	return mmap_action_prepare(desc);
+#else
+	mmap_action_prepare(&desc->action, desc);
+	return 0;
+#endif
+}
+
+static int mmh_complete(struct vm_area_struct *vma, struct mmap_action *action, int is_compat)
+{
+#if defined(MMH_CAP_COMPLETE_VMA_ACTION_COMPAT)
+	return mmap_action_complete(vma, action, is_compat);
+#elif defined(MMH_CAP_COMPLETE_VMA_ACTION)
+	(void)is_compat;
+	return mmap_action_complete(vma, action);
+#else
+	(void)is_compat;
+	return mmap_action_complete(action, vma);
+#endif
+}
+
+void mmh_run(const struct mmh_scenario *s, struct mmh_outcome *o)
+{
+	static _Thread_local struct mm_struct mm;
+	static _Thread_local struct address_space mapping;
+	static _Thread_local struct file file;
+	static _Thread_local struct vm_area_struct vma;
+	static _Thread_local struct vm_area_desc desc;
+	uint64_t flags;
+
+	memset(o, 0, sizeof(*o));
+	memset(&mmh_state, 0, sizeof(mmh_state));
+	memset(&mm, 0, sizeof(mm));
+	memset(&mapping, 0, sizeof(mapping));
+	memset(&file, 0, sizeof(file));
+	memset(&vma, 0, sizeof(vma));
+	memset(&desc, 0, sizeof(desc));
+	mmh_state.s = s;
+	mmh_state.o = o;
+	mmh_task.mm = &mm;
+	file.f_mapping = &mapping;
+
+	o->objects.mm = (uintptr_t)&mm;
+	o->objects.vma = (uintptr_t)&vma;
+	o->objects.file = s->has_file ? (uintptr_t)&file : 0;
+	o->objects.mapping = (uintptr_t)&mapping;
+
+	desc.mm = &mm;
+	desc.file = s->has_file ? &file : NULL;
+	desc.vm_file = desc.file;
+	desc.start = s->start;
+	desc.end = s->end;
+	desc.pgoff = s->pgoff;
+	mmh_set_desc_flags(&desc, s->vm_flags);
+	desc.vm_ops = mmh_vm_ops(s->vm_ops);
+	desc.private_data = (void *)(uintptr_t)s->private_data;
+	mmh_set_action(&desc.action, s);
+
+	if (s->stage != MMH_STAGE_COMPLETE) {
+		o->prepare_ret = mmh_prepare(&desc);
+		o->prepared = 1;
+	}
+	o->desc_action_type = desc.action.type;
+	o->desc_pgoff = desc.pgoff;
+	o->desc_vm_flags = mmh_desc_flags(&desc);
+	o->desc_remap_start = desc.action.remap.start;
+	o->desc_remap_pfn = desc.action.remap.start_pfn;
+	o->desc_remap_size = desc.action.remap.size;
+
+	if (s->stage != MMH_STAGE_PREPARE && o->prepare_ret == 0) {
+		/* As __mmap_region() sets up the new VMA from the descriptor. */
+		vma.vm_mm = &mm;
+		vma.vm_start = desc.start;
+		vma.vm_end = desc.end;
+		vma.vm_pgoff = desc.pgoff;
+		flags = mmh_desc_flags(&desc);
+		memcpy((void *)&vma.vm_flags, &flags, sizeof(flags));
+		vma.vm_page_prot = desc.page_prot;
+		vma.vm_file = desc.vm_file;
+		vma.vm_ops = desc.vm_ops;
+		vma.vm_private_data = desc.private_data;
+		/* The rmap lock mmap takes when it hides the VMA from rmap. */
+		if (desc.action.hide_from_rmap_until_complete) {
+			mmh_event(MMH_EV_RMAP_LOCK, 0, (uintptr_t)(vma.vm_file ? vma.vm_file->f_mapping : NULL), 0, 0, 0);
+			mmh_state.rmap_locked++;
+		}
+		o->complete_ret = mmh_complete(&vma, &desc.action, s->is_compat);
+		o->completed = 1;
+	}
+
+	o->vma_start = vma.vm_start;
+	o->vma_end = vma.vm_end;
+	o->vma_pgoff = vma.vm_pgoff;
+	memcpy(&flags, (const void *)&vma.vm_flags, sizeof(flags));
+	o->vma_flags = flags;
+	o->vma_private_data = (uintptr_t)vma.vm_private_data;
+	o->rmap_left_locked = mmh_state.rmap_locked > 0;
+	mmh_state.s = NULL;
+	mmh_state.o = NULL;
+}

@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The runner executable: scenarios in on stdin, outcomes out on stdout, in
+ * the fixed encoding of scenario.h. The CLI runs one per tree as a child
+ * process, so trees with different layouts can be driven from one program
+ * and a crash in the kernel code ends the child, not the caller.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <unistd.h>
+#include "scenario.h"
+
+static int io_full(int write_side, int fd, void *buf, size_t len)
+{
+	char *p = buf;
+
+	while (len) {
+		ssize_t n = write_side ? write(fd, p, len) : read(fd, p, len);
+
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int main(void)
+{
+	/* A greeting with the encoding's sizes, so a mismatch is caught. */
+	uint32_t hello[4] = { 0x31484d4d /* "MMH1" */, sizeof(struct mmh_scenario),
+			      sizeof(struct mmh_outcome), 0 };
+	struct mmh_scenario s;
+	struct mmh_outcome o;
+
+	if (io_full(1, 1, hello, sizeof(hello)))
+		return 1;
+	while (!io_full(0, 0, &s, sizeof(s))) {
+		mmh_run(&s, &o);
+		if (io_full(1, 1, &o, sizeof(o)))
+			return 1;
+	}
+	return 0;
+}

@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The leaves of the extracted call graph: where the real code stops and our
+ * injection points and recorders begin. The build generates each leaf's
+ * definition with the signature the tree declares, and a body that calls
+ * MMH_LEAF_<name> with the arguments in order; the macros below pick the
+ * arguments they record, so a leaf that gains a parameter still builds.
+ */
+#ifndef MMH_LEAVES_H
+#define MMH_LEAVES_H
+
+int mmh_leaf_remap(struct vm_area_struct *vma, unsigned long addr, unsigned long pfn, unsigned long size);
+int mmh_leaf_insert_pages(struct vm_area_struct *vma, unsigned long addr, unsigned long *num);
+int mmh_leaf_munmap(struct mm_struct *mm, unsigned long start, size_t len);
+void mmh_leaf_rmap_unlock(struct address_space *mapping);
+int mmh_leaf_mmap_read_trylock(struct mm_struct *mm);
+
+#define MMH_LEAF_do_remap_pfn_range(vma, addr, pfn, size, ...) mmh_leaf_remap(vma, addr, pfn, size)
+#define MMH_LEAF_insert_pages(vma, addr, pages, num, ...) mmh_leaf_insert_pages(vma, addr, num)
+#define MMH_LEAF_do_munmap(mm, start, len, ...) mmh_leaf_munmap(mm, start, len)
+#define MMH_LEAF_i_mmap_unlock_write(mapping, ...) mmh_leaf_rmap_unlock(mapping)
+#define MMH_LEAF_mmap_read_trylock(mm, ...) mmh_leaf_mmap_read_trylock(mm)
+
+#endif /* MMH_LEAVES_H */

@@ -1,0 +1,135 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The encoding of a scenario and its outcome, shared by the Rust side, the
+ * in-process driver and the runner executable of every tree. It is ours, not
+ * the kernel's: its layout does not change when a kernel struct does, so one
+ * Rust build can talk to the runner of any tree.
+ */
+#ifndef MMH_SCENARIO_H
+#define MMH_SCENARIO_H
+
+#include <stdint.h>
+
+/* Which entry points a scenario runs. */
+enum mmh_stage {
+	MMH_STAGE_PREPARE_AND_COMPLETE = 0,
+	MMH_STAGE_PREPARE = 1,
+	MMH_STAGE_COMPLETE = 2,
+};
+
+/* What vm_ops the VMA has. */
+enum mmh_vm_ops {
+	MMH_VM_OPS_NONE = 0,
+	MMH_VM_OPS_WITHOUT_MAPPED = 1,
+	MMH_VM_OPS_WITH_MAPPED = 2,
+};
+
+/* A leaf's result: `ret` on the `nth` call (1-based), or on every call if nth is 0. */
+struct mmh_injection {
+	int32_t ret;
+	uint32_t nth;
+};
+
+struct mmh_scenario {
+	uint32_t stage;
+	/* Raw value of enum mmap_action_type: any value, known or not. */
+	uint32_t action_type;
+	/* "Errors become X": 0 leaves errors as they are. */
+	int32_t error_override;
+	uint8_t is_compat;
+	uint8_t hide_from_rmap_until_complete;
+	uint8_t has_file;
+	uint8_t vm_ops;
+	/* The range being mapped, its offset and legacy VM_* flag word. */
+	uint64_t start;
+	uint64_t end;
+	uint64_t pgoff;
+	uint64_t vm_flags;
+	uint64_t private_data;
+	/* MMAP_REMAP_PFN and MMAP_IO_REMAP_PFN. */
+	uint64_t remap_start;
+	uint64_t remap_pfn;
+	uint64_t remap_size;
+	/* MMAP_SIMPLE_IO_REMAP. */
+	uint64_t phys_start;
+	uint64_t phys_size;
+	/* MMAP_MAP_KERNEL_PAGES. */
+	uint64_t kernel_start;
+	uint64_t kernel_nr_pages;
+	/* Injections at the leaves. */
+	struct mmh_injection remap;
+	struct mmh_injection insert_pages;
+	struct mmh_injection munmap;
+	struct mmh_injection mapped;
+	/* The private data vm_ops->mapped() sets, when non-zero. */
+	uint64_t mapped_sets_private_data;
+};
+
+enum mmh_event_kind {
+	MMH_EV_REMAP = 1,		/* vma, addr, pfn, size */
+	MMH_EV_INSERT_PAGES = 2,	/* vma, addr, nr_pages */
+	MMH_EV_MUNMAP = 3,		/* mm, start, len */
+	MMH_EV_MAPPED = 4,		/* start, end, pgoff, file */
+	MMH_EV_RMAP_LOCK = 5,		/* mapping */
+	MMH_EV_RMAP_UNLOCK = 6,		/* mapping */
+	MMH_EV_MMAP_READ_TRYLOCK = 7,	/* mm */
+	MMH_EV_PGPROT_DECRYPTED = 8,	/* pgprot */
+};
+
+struct mmh_event {
+	uint32_t kind;
+	int32_t ret;
+	uint64_t args[4];
+};
+
+struct mmh_warn {
+	uint32_t line;
+	char file[60];
+	char expr[96];
+};
+
+#define MMH_MAX_EVENTS 32
+#define MMH_MAX_WARNS 8
+
+/* Object identities the events refer to, so that Rust can name them. */
+struct mmh_objects {
+	uint64_t mm;
+	uint64_t vma;
+	uint64_t file;
+	uint64_t mapping;
+};
+
+struct mmh_outcome {
+	uint8_t prepared;
+	uint8_t completed;
+	/* The rmap lock was still held when the scenario ended. */
+	uint8_t rmap_left_locked;
+	uint8_t pad;
+	int32_t prepare_ret;
+	int32_t complete_ret;
+	uint32_t n_events;
+	uint32_t n_warns;
+	/* Counts beyond the arrays' capacity are kept; entries are not. */
+	struct mmh_event events[MMH_MAX_EVENTS];
+	struct mmh_warn warns[MMH_MAX_WARNS];
+	/* The descriptor after prepare. */
+	uint32_t desc_action_type;
+	uint32_t pad2;
+	uint64_t desc_pgoff;
+	uint64_t desc_vm_flags;
+	uint64_t desc_remap_start;
+	uint64_t desc_remap_pfn;
+	uint64_t desc_remap_size;
+	/* The VMA at the end of the run. */
+	uint64_t vma_start;
+	uint64_t vma_end;
+	uint64_t vma_pgoff;
+	uint64_t vma_flags;
+	uint64_t vma_private_data;
+	struct mmh_objects objects;
+};
+
+/* Runs one scenario on the calling thread. */
+void mmh_run(const struct mmh_scenario *s, struct mmh_outcome *o);
+
+#endif /* MMH_SCENARIO_H */

@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * WARN and BUG, replacing the tools headers' versions after vma_internal.h:
+ * theirs print, and WARN_ON_ONCE fires once per site per process, so a test
+ * could not see a WARN that an earlier test already hit. Ours record every
+ * hit with the kernel file and line (the extract carries #line directives),
+ * per scenario, per thread. Each macro stringifies its own argument: one
+ * defined through another would record the condition macro-expanded.
+ */
+#ifndef MMH_WARN_H
+#define MMH_WARN_H
+
+int mmh_warn(int cond, const char *file, int line, const char *expr);
+
+#define MMH_WARN(cond, text) mmh_warn(!!(cond), __FILE__, __LINE__, text)
+
+#undef WARN_ON
+#undef WARN_ON_ONCE
+#undef WARN
+#undef WARN_ONCE
+#undef VM_WARN_ON
+#undef VM_WARN_ON_ONCE
+#undef VM_WARN_ON_ONCE_VMA
+#undef VM_WARN_ON_VMG
+#define WARN_ON(cond) MMH_WARN(cond, #cond)
+#define WARN_ON_ONCE(cond) MMH_WARN(cond, #cond)
+#define WARN(cond, ...) MMH_WARN(cond, #cond)
+#define WARN_ONCE(cond, ...) MMH_WARN(cond, #cond)
+#define VM_WARN_ON(cond) MMH_WARN(cond, #cond)
+#define VM_WARN_ON_ONCE(cond) MMH_WARN(cond, #cond)
+#define VM_WARN_ON_ONCE_VMA(cond, vma) MMH_WARN(cond, #cond)
+#define VM_WARN_ON_VMG(cond, vmg) MMH_WARN(cond, #cond)
+
+#endif /* MMH_WARN_H */

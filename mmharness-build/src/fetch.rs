@@ -1,0 +1,295 @@
+//! The default kernel tree: Debian's `linux-source-<series>` package, fetched
+//! with a private apt configuration (the system's is never changed), checked
+//! against the system's Debian keyring, unpacked into the cache.
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The series the harness tests by default.
+pub const DEFAULT_SERIES: &str = "7.3";
+
+/// The suites that carry `linux-source-7.x` for a Debian 12 machine; apt
+/// picks the newest version among them.
+const SUITES: &[&str] = &["trixie-backports", "unstable"];
+const KEYRING: &str = "/usr/share/keyrings/debian-archive-keyring.gpg";
+
+/// The parts of the tree the harness reads. Changing this list re-unpacks
+/// the cached package; nothing is downloaded again.
+pub const UNPACKED_PATHS: &[&str] = &["Makefile", "arch/x86/include", "drivers/char", "include", "lib", "mm", "tools"];
+
+#[derive(Debug, thiserror::Error)]
+pub enum FetchError {
+    #[error("no Debian mirror found in /etc/apt/sources.list or /etc/apt/sources.list.d: set KERNEL_SRC to a kernel tree instead")]
+    NoMirror,
+    #[error("{0} is missing: the default tree is fetched with Debian's apt, or set KERNEL_SRC to a kernel tree")]
+    NoTool(&'static str),
+    #[error("no version of {package} is available from {suites}: set KERNEL_SRC to a kernel tree instead")]
+    NotAvailable { package: String, suites: String },
+    #[error("{what} failed: {output}")]
+    Command { what: String, output: String },
+    #[error("{context}: {source}")]
+    Io { context: String, source: std::io::Error },
+}
+
+fn io<T>(context: impl FnOnce() -> String, r: std::io::Result<T>) -> Result<T, FetchError> {
+    r.map_err(|source| FetchError::Io { context: context(), source })
+}
+
+/// What was unpacked, and from which package: `build.rs` watches this file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TreeManifest {
+    pub package: String,
+    pub version: String,
+    pub sha256: String,
+    pub deb: PathBuf,
+    pub paths: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct FetchedTree {
+    pub root: PathBuf,
+    pub manifest: TreeManifest,
+    pub manifest_path: PathBuf,
+    /// False when the cache already held the tree as wanted.
+    pub changed: bool,
+}
+
+/// The first Debian archive URI in the machine's apt sources, one-line or
+/// deb822 format; security archives are skipped.
+pub fn mirror_from_sources(files: &[String]) -> Option<String> {
+    for text in files {
+        // deb822: stanzas of "Key: value" lines.
+        for stanza in text.split("\n\n") {
+            let field = |k: &str| {
+                stanza.lines().find_map(|l| l.strip_prefix(k).and_then(|v| v.strip_prefix(':')).map(|v| v.trim().to_string()))
+            };
+            if let (Some(types), Some(uris), Some(suites)) = (field("Types"), field("URIs"), field("Suites")) {
+                let uri = uris.split_whitespace().next().unwrap_or_default();
+                if types.split_whitespace().any(|t| t == "deb") && !suites.contains("-security") && uri.ends_with("/debian") {
+                    return Some(uri.to_string());
+                }
+            }
+        }
+        for line in text.lines().map(str::trim).filter(|l| l.starts_with("deb ")) {
+            let words: Vec<&str> = line.split_whitespace().filter(|w| !w.starts_with('[') && !w.ends_with(']')).collect();
+            if let [_, uri, suite, ..] = words.as_slice() {
+                if !suite.contains("-security") && uri.trim_end_matches('/').ends_with("/debian") {
+                    return Some(uri.trim_end_matches('/').to_string());
+                }
+            }
+        }
+    }
+    None
+}
+
+fn system_sources() -> Vec<String> {
+    let mut paths = vec![PathBuf::from("/etc/apt/sources.list")];
+    if let Ok(dir) = std::fs::read_dir("/etc/apt/sources.list.d") {
+        let mut more: Vec<PathBuf> = dir
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|e| e == "list" || e == "sources"))
+            .collect();
+        more.sort();
+        paths.extend(more);
+    }
+    paths.iter().filter_map(|p| std::fs::read_to_string(p).ok()).collect()
+}
+
+/// The newest version in `apt-cache policy` output's version table.
+pub fn newest_version(policy: &str) -> Option<String> {
+    let table = policy.split("Version table:").nth(1)?;
+    // Versions are listed newest first, at a deeper indent than their sources.
+    table
+        .lines()
+        .map(|l| l.trim_start_matches([' ', '*']).trim())
+        .find(|l| l.split_whitespace().count() == 2)
+        .and_then(|l| l.split_whitespace().next())
+        .map(str::to_string)
+}
+
+/// A private apt configuration in a temp dir: our sources only, our lists
+/// and cache, no lock on the system's.
+struct PrivateApt {
+    dir: tempfile::TempDir,
+}
+
+impl PrivateApt {
+    fn new(mirror: &str) -> Result<Self, FetchError> {
+        let dir = io(|| "creating a temp dir for apt".into(), tempfile::tempdir())?;
+        let sources: String = SUITES.iter().map(|s| format!("deb [signed-by={KEYRING}] {mirror} {s} main\n")).collect();
+        for sub in ["lists/partial", "cache/archives/partial"] {
+            io(|| "creating apt's directories".into(), std::fs::create_dir_all(dir.path().join(sub)))?;
+        }
+        io(|| "writing the apt sources".into(), std::fs::write(dir.path().join("sources.list"), sources))?;
+        Ok(Self { dir })
+    }
+
+    fn command(&self, tool: &'static str) -> Command {
+        let d = self.dir.path();
+        let mut c = Command::new(tool);
+        c.arg("-o")
+            .arg(format!("Dir::Etc::SourceList={}", d.join("sources.list").display()))
+            .args(["-o", "Dir::Etc::SourceParts=/dev/null"])
+            .arg("-o")
+            .arg(format!("Dir::State::Lists={}", d.join("lists").display()))
+            .arg("-o")
+            .arg(format!("Dir::Cache={}", d.join("cache").display()))
+            .args(["-o", "Debug::NoLocking=1"]);
+        c
+    }
+}
+
+fn run(mut cmd: Command, what: &str, tool: &'static str) -> Result<String, FetchError> {
+    let out = cmd.output().map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => FetchError::NoTool(tool),
+        _ => FetchError::Io { context: what.to_string(), source: e },
+    })?;
+    if !out.status.success() {
+        return Err(FetchError::Command { what: what.to_string(), output: String::from_utf8_lossy(&out.stderr).into_owned() });
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+fn sha256_file(path: &Path) -> Result<String, FetchError> {
+    let mut f = io(|| format!("opening {}", path.display()), std::fs::File::open(path))?;
+    let mut h = Sha256::new();
+    io(|| format!("reading {}", path.display()), std::io::copy(&mut f, &mut h))?;
+    Ok(h.finalize().iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// Downloads the newest `package` into `debs`, returning its version and path.
+fn download(package: &str, debs: &Path) -> Result<(String, PathBuf), FetchError> {
+    let mirror = mirror_from_sources(&system_sources()).ok_or(FetchError::NoMirror)?;
+    let apt = PrivateApt::new(&mirror)?;
+    let mut update = apt.command("apt-get");
+    update.args(["-q", "update"]);
+    run(update, "apt-get update (private configuration)", "apt-get")?;
+    let mut policy = apt.command("apt-cache");
+    policy.args(["policy", package]);
+    let version = newest_version(&run(policy, "apt-cache policy", "apt-cache")?)
+        .ok_or_else(|| FetchError::NotAvailable { package: package.to_string(), suites: SUITES.join(", ") })?;
+    io(|| format!("creating {}", debs.display()), std::fs::create_dir_all(debs))?;
+    let mut dl = apt.command("apt-get");
+    dl.args(["-q", "download"]).arg(format!("{package}={version}")).current_dir(debs);
+    run(dl, "apt-get download", "apt-get")?;
+    // apt names the file with the version's epoch colon escaped.
+    let file = io(|| format!("listing {}", debs.display()), std::fs::read_dir(debs))?
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| {
+            let n = p.file_name().unwrap_or_default().to_string_lossy();
+            n.starts_with(&format!("{package}_")) && n.contains(&version.replace(':', "%3a")) && n.ends_with(".deb")
+        })
+        .ok_or_else(|| FetchError::Command { what: "apt-get download".into(), output: format!("no {package} .deb in {}", debs.display()) })?;
+    Ok((version, file))
+}
+
+/// Unpacks the kernel tarball inside `deb` into `dest`, only `paths`, with
+/// fresh mtimes (`--touch`): the package's own would hide a newer point
+/// release from cargo's change detection.
+fn unpack(deb: &Path, package: &str, dest: &Path, paths: &[&str]) -> Result<(), FetchError> {
+    io(|| format!("creating {}", dest.display()), std::fs::create_dir_all(dest))?;
+    let tarball = format!("./usr/src/{package}.tar.xz");
+    let members: Vec<String> = paths.iter().map(|p| format!("{package}/{p}")).collect();
+    let mut cmd = Command::new("bash");
+    cmd.arg("-c")
+        .arg(r#"set -o pipefail; deb=$1 tarball=$2 dest=$3; shift 3; dpkg-deb --fsys-tarfile "$deb" | tar -xO "$tarball" | tar -xJ --touch --strip-components=1 -C "$dest" "$@""#)
+        .arg("unpack")
+        .arg(deb)
+        .arg(&tarball)
+        .arg(dest)
+        .args(&members);
+    run(cmd, "unpacking the kernel source", "dpkg-deb")?;
+    Ok(())
+}
+
+/// The tree of `linux-source-<series>` in the cache, fetched or re-unpacked
+/// only when needed.
+pub fn ensure(series: &str, cache: &Path) -> Result<FetchedTree, FetchError> {
+    let package = format!("linux-source-{series}");
+    let place = cache.join("trees").join(&package);
+    let manifest_path = place.join("manifest.json");
+    let root = place.join("tree");
+    let wanted: Vec<String> = UNPACKED_PATHS.iter().map(|s| s.to_string()).collect();
+
+    let existing: Option<TreeManifest> =
+        std::fs::read_to_string(&manifest_path).ok().and_then(|t| serde_json::from_str(&t).ok());
+    if let Some(m) = &existing {
+        if m.paths == wanted && root.join("Makefile").is_file() {
+            return Ok(FetchedTree { root, manifest: m.clone(), manifest_path, changed: false });
+        }
+    }
+    // Re-unpack from the cached package when it is still there and intact.
+    let (version, deb) = match existing.filter(|m| m.deb.is_file() && sha256_file(&m.deb).ok().as_deref() == Some(&m.sha256)) {
+        Some(m) => (m.version, m.deb),
+        None => download(&package, &cache.join("debs"))?,
+    };
+    let sha256 = sha256_file(&deb)?;
+
+    let trees = cache.join("trees");
+    io(|| format!("creating {}", trees.display()), std::fs::create_dir_all(&trees))?;
+    let staging = io(|| "creating a staging dir".into(), tempfile::Builder::new().prefix("unpack-").tempdir_in(&trees))?;
+    unpack(&deb, &package, &staging.path().join("tree"), UNPACKED_PATHS)?;
+    let manifest = TreeManifest { package: package.clone(), version, sha256, deb, paths: wanted };
+    io(
+        || "writing the tree manifest".into(),
+        std::fs::write(staging.path().join("manifest.json"), serde_json::to_string_pretty(&manifest).expect("serializes")),
+    )?;
+    // Swap the new tree in whole: a reader sees the old one or the new one.
+    let old = trees.join(format!(".old-{package}-{}", std::process::id()));
+    if place.exists() {
+        io(|| format!("moving {} aside", place.display()), std::fs::rename(&place, &old))?;
+    }
+    io(|| format!("moving the tree into {}", place.display()), std::fs::rename(staging.keep(), &place))?;
+    let _ = std::fs::remove_dir_all(&old);
+    Ok(FetchedTree { root, manifest, manifest_path, changed: true })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mirror_from_deb822_sources_skips_security() {
+        let sec = "Types: deb\nURIs: http://mirror.example/debian-security\nSuites: bookworm-security\nComponents: main\n".to_string();
+        let main = "Types: deb\nURIs: http://mirror.example/debian\nSuites: bookworm bookworm-updates\nComponents: main\n".to_string();
+        assert_eq!(mirror_from_sources(&[sec, main]).as_deref(), Some("http://mirror.example/debian"));
+    }
+
+    #[test]
+    fn mirror_from_one_line_sources() {
+        let text = "# comment\ndeb [arch=amd64] http://mirror.example/debian/ bookworm main\n".to_string();
+        assert_eq!(mirror_from_sources(&[text]).as_deref(), Some("http://mirror.example/debian"));
+        assert_eq!(mirror_from_sources(&["deb http://other.example/ubuntu jammy main\n".into()]), None);
+    }
+
+    #[test]
+    fn newest_version_is_the_first_in_the_table() {
+        let policy = "linux-source-7.3:\n  Installed: (none)\n  Candidate: 7.3.2-1~bpo13+1\n  Version table:\n     7.3.4-1 500\n        500 http://mirror.example/debian unstable/main amd64 Packages\n     7.3.2-1~bpo13+1 100\n        100 http://mirror.example/debian trixie-backports/main amd64 Packages\n";
+        assert_eq!(newest_version(policy).as_deref(), Some("7.3.4-1"));
+        assert_eq!(newest_version("linux-source-9.9:\n  Installed: (none)\n  Candidate: (none)\n"), None);
+    }
+
+    #[test]
+    fn an_unchanged_cached_tree_is_used_without_network() {
+        let cache = tempfile::tempdir().unwrap();
+        let place = cache.path().join("trees/linux-source-7.3");
+        std::fs::create_dir_all(place.join("tree")).unwrap();
+        std::fs::write(place.join("tree/Makefile"), "VERSION = 7\n").unwrap();
+        let m = TreeManifest {
+            package: "linux-source-7.3".into(),
+            version: "7.3.4-1".into(),
+            sha256: "00".into(),
+            deb: "/nonexistent.deb".into(),
+            paths: UNPACKED_PATHS.iter().map(|s| s.to_string()).collect(),
+        };
+        std::fs::write(place.join("manifest.json"), serde_json::to_string(&m).unwrap()).unwrap();
+        let t = ensure("7.3", cache.path()).unwrap();
+        assert!(!t.changed);
+        assert_eq!(t.manifest, m);
+        assert_eq!(t.root, place.join("tree"));
+    }
+}

@@ -1,0 +1,53 @@
+//! Turns a kernel tree into an mmharness artifact: the real mmap-action code
+//! taken out of the tree, compiled in userland with the tree's own
+//! `tools/testing/vma` headers and our shims, bound with bindgen, cached.
+
+pub mod artifact;
+pub mod caps;
+pub mod extract;
+pub mod fetch;
+pub mod leaves;
+pub mod scan;
+pub mod tree;
+
+use std::path::PathBuf;
+
+/// The cache for fetched trees and built artifacts: `MMHARNESS_CACHE`, or
+/// `$XDG_CACHE_HOME/mmharness`, or `~/.cache/mmharness`. It sits outside
+/// the clone, so a fresh clone does not fetch or build again.
+pub fn cache_dir() -> PathBuf {
+    if let Some(d) = std::env::var_os("MMHARNESS_CACHE") {
+        return PathBuf::from(d);
+    }
+    let base = std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+        .unwrap_or_else(std::env::temp_dir);
+    base.join("mmharness")
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ResolveError {
+    #[error(transparent)]
+    Tree(#[from] tree::TreeError),
+    #[error("fetching the default kernel tree: {0}")]
+    Fetch(#[from] fetch::FetchError),
+}
+
+/// The tree under test and, for the default tree, what was fetched.
+pub struct Resolved {
+    pub tree: tree::Tree,
+    pub fetched: Option<fetch::FetchedTree>,
+}
+
+/// `KERNEL_SRC` if set, else the default tree, fetched into the cache when
+/// it is not there yet.
+pub fn tree_under_test(cache: &std::path::Path) -> Result<Resolved, ResolveError> {
+    match std::env::var_os("KERNEL_SRC").filter(|v| !v.is_empty()) {
+        Some(path) => Ok(Resolved { tree: tree::Tree::open(std::path::Path::new(&path))?, fetched: None }),
+        None => {
+            let fetched = fetch::ensure(fetch::DEFAULT_SERIES, cache)?;
+            Ok(Resolved { tree: tree::Tree::open(&fetched.root)?, fetched: Some(fetched) })
+        }
+    }
+}

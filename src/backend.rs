@@ -1,0 +1,182 @@
+//! Two ways to run a scenario, with the same meaning: in this process on the
+//! linked tree, or in a tree's runner executable as a child process, which
+//! also contains crashes of the code under test.
+
+use crate::outcome::{Crash, Outcome};
+use crate::raw;
+use crate::scenario::Scenario;
+use mmharness_build::caps::Capabilities;
+use mmharness_sys as sys;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error("starting the runner {path}: {source}")]
+    Spawn { path: PathBuf, source: std::io::Error },
+    #[error("the runner {path} speaks another encoding (scenario {scenario} bytes, outcome {outcome} bytes): rebuild its artifact")]
+    Encoding { path: PathBuf, scenario: u32, outcome: u32 },
+    #[error("talking to the runner {path}: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+}
+
+/// Something that runs scenarios on one tree.
+pub trait Backend {
+    fn run(&mut self, s: &Scenario) -> Result<Outcome, RunError>;
+    fn capabilities(&self) -> &Capabilities;
+}
+
+/// The manifest of the tree this crate was linked with.
+pub fn linked_manifest() -> mmharness_build::artifact::Manifest {
+    serde_json::from_str(sys::MANIFEST_JSON).expect("build.rs writes a valid manifest")
+}
+
+/// Runs one scenario in this process, on the linked tree. A crash of the
+/// code under test ends this process: use [`Runner`] to contain it.
+pub fn run_in_process(s: &Scenario) -> Outcome {
+    let input = raw::scenario(s);
+    let mut out = raw::empty_outcome();
+    // SAFETY: both pointers are valid for the call; mmh_run keeps neither.
+    unsafe { sys::mmh_run(&input, &mut out) };
+    raw::outcome(&out)
+}
+
+/// The in-process backend.
+pub struct InProcess {
+    caps: Capabilities,
+}
+
+impl InProcess {
+    pub fn new() -> Self {
+        Self { caps: linked_manifest().capabilities }
+    }
+}
+
+impl Default for InProcess {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Backend for InProcess {
+    fn run(&mut self, s: &Scenario) -> Result<Outcome, RunError> {
+        Ok(run_in_process(s))
+    }
+    fn capabilities(&self) -> &Capabilities {
+        &self.caps
+    }
+}
+
+struct Child_ {
+    child: Child,
+    stdin: ChildStdin,
+    stdout: ChildStdout,
+}
+
+/// A tree's runner executable, started on first use and restarted after a
+/// crash.
+pub struct Runner {
+    path: PathBuf,
+    caps: Capabilities,
+    child: Option<Child_>,
+}
+
+const HELLO_MAGIC: u32 = 0x3148_4d4d;
+
+impl Runner {
+    pub fn new(path: &Path, caps: Capabilities) -> Self {
+        Self { path: path.to_path_buf(), caps, child: None }
+    }
+
+    /// The runner of an artifact.
+    pub fn for_artifact(a: &mmharness_build::artifact::Artifact) -> Self {
+        Self::new(&a.runner(), a.manifest.capabilities.clone())
+    }
+
+    /// The runner of the linked tree.
+    pub fn linked() -> Self {
+        Self::new(&Path::new(sys::ARTIFACT_DIR).join("runner"), linked_manifest().capabilities)
+    }
+
+    fn io_err(&self, source: std::io::Error) -> RunError {
+        RunError::Io { path: self.path.clone(), source }
+    }
+
+    fn start(&mut self) -> Result<&mut Child_, RunError> {
+        if self.child.is_none() {
+            let mut child = Command::new(&self.path)
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .map_err(|source| RunError::Spawn { path: self.path.clone(), source })?;
+            let stdin = child.stdin.take().expect("piped");
+            let mut stdout = child.stdout.take().expect("piped");
+            let mut hello = [0u8; 16];
+            stdout.read_exact(&mut hello).map_err(|e| self.io_err(e))?;
+            let word = |i: usize| u32::from_ne_bytes(hello[i * 4..i * 4 + 4].try_into().expect("4 bytes"));
+            let (scenario, outcome) = (word(1), word(2));
+            if word(0) != HELLO_MAGIC
+                || scenario as usize != std::mem::size_of::<sys::mmh_scenario>()
+                || outcome as usize != std::mem::size_of::<sys::mmh_outcome>()
+            {
+                let _ = child.kill();
+                return Err(RunError::Encoding { path: self.path.clone(), scenario, outcome });
+            }
+            self.child = Some(Child_ { child, stdin, stdout });
+        }
+        Ok(self.child.as_mut().expect("started above"))
+    }
+
+    /// The runner died in the middle of a scenario: report how, and start a
+    /// fresh one next time.
+    fn crashed(&mut self) -> Outcome {
+        let mut c = self.child.take().expect("a running child");
+        drop(c.stdin);
+        let status = c.child.wait().ok();
+        let mut stderr = String::new();
+        if let Some(mut e) = c.child.stderr.take() {
+            let _ = e.read_to_string(&mut stderr);
+        }
+        use std::os::unix::process::ExitStatusExt;
+        let signal = status.and_then(|s| s.signal());
+        let description = match (signal, status.and_then(|s| s.code())) {
+            (Some(sig), _) => format!("killed by signal {sig} ({})", signal_name(sig)),
+            (None, Some(code)) => format!("exited with status {code}"),
+            _ => "ended".to_string(),
+        };
+        let description = if stderr.trim().is_empty() { description } else { format!("{description}: {}", stderr.trim()) };
+        Outcome { crash: Some(Crash { signal, description }), ..Outcome::default() }
+    }
+}
+
+fn signal_name(sig: i32) -> String {
+    nix::sys::signal::Signal::try_from(sig).map_or_else(|_| sig.to_string(), |s| s.as_str().to_string())
+}
+
+impl Backend for Runner {
+    fn run(&mut self, s: &Scenario) -> Result<Outcome, RunError> {
+        let input = raw::scenario(s);
+        let child = self.start()?;
+        let mut buf = vec![0u8; std::mem::size_of::<sys::mmh_outcome>()];
+        let ok = child.stdin.write_all(raw::bytes_of(&input)).and_then(|_| child.stdin.flush()).is_ok()
+            && child.stdout.read_exact(&mut buf).is_ok();
+        if !ok {
+            return Ok(self.crashed());
+        }
+        Ok(raw::outcome(&raw::outcome_from_bytes(&buf)))
+    }
+    fn capabilities(&self) -> &Capabilities {
+        &self.caps
+    }
+}
+
+impl Drop for Runner {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            drop(c.stdin);
+            let _ = c.child.wait();
+        }
+    }
+}

@@ -1,0 +1,135 @@
+//! What a scenario did: return values, the ordered calls into the leaves,
+//! the WARNs, and the descriptor and VMA afterwards.
+
+use crate::scenario::ActionType;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// A kernel return value: 0 or a negative errno.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Ret(pub i32);
+
+impl Ret {
+    /// `-EAGAIN` for -11, `0` for 0, the number for anything else.
+    pub fn name(self) -> String {
+        match self.0 {
+            0 => "0".into(),
+            n if (-4095..0).contains(&n) => match nix::errno::Errno::from_raw(-n) {
+                nix::errno::Errno::UnknownErrno => n.to_string(),
+                e => format!("-{e:?}"),
+            },
+            n => n.to_string(),
+        }
+    }
+}
+
+impl fmt::Display for Ret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.name())
+    }
+}
+
+/// An object a leaf was called with, named by what it is in the scenario.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Obj {
+    Null,
+    /// `current->mm`, which is also the VMA's `vm_mm`.
+    CurrentMm,
+    Vma,
+    File,
+    /// `vma->vm_file->f_mapping`.
+    Mapping,
+    Other(u64),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "leaf", rename_all = "snake_case")]
+pub enum Event {
+    Remap { vma: Obj, addr: u64, pfn: u64, size: u64, ret: Ret },
+    InsertPages { vma: Obj, addr: u64, nr_pages: u64, ret: Ret },
+    Munmap { mm: Obj, start: u64, len: u64, ret: Ret },
+    Mapped { start: u64, end: u64, pgoff: u64, file: Obj, ret: Ret },
+    RmapLock { mapping: Obj },
+    RmapUnlock { mapping: Obj },
+    MmapReadTrylock { mm: Obj },
+    PgprotDecrypted { prot: u64 },
+    Unknown { kind: u32 },
+}
+
+/// A WARN that fired, where the kernel code has it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Warn {
+    pub file: String,
+    pub line: u32,
+    pub condition: String,
+}
+
+impl fmt::Display for Warn {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{} WARN_ON({})", self.file, self.line, self.condition)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct DescAfter {
+    pub action: Option<ActionType>,
+    pub pgoff: u64,
+    pub vm_flags: u64,
+    pub remap_start: u64,
+    pub remap_pfn: u64,
+    pub remap_size: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct VmaAfter {
+    pub start: u64,
+    pub end: u64,
+    pub pgoff: u64,
+    pub vm_flags: u64,
+    pub private_data: u64,
+}
+
+/// How the code under test ended a scenario it did not return from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Crash {
+    /// The signal that ended the runner, if one did.
+    pub signal: Option<i32>,
+    pub description: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Outcome {
+    /// `mmap_action_prepare`'s result, if it ran.
+    pub prepare: Option<Ret>,
+    /// `mmap_action_complete`'s result, if it ran.
+    pub complete: Option<Ret>,
+    pub events: Vec<Event>,
+    /// Events past the recorder's capacity, counted but not kept.
+    pub events_dropped: u32,
+    pub warns: Vec<Warn>,
+    pub warns_dropped: u32,
+    pub desc: DescAfter,
+    pub vma: VmaAfter,
+    pub rmap_left_locked: bool,
+    pub crash: Option<Crash>,
+}
+
+impl Outcome {
+    /// What the mmap caller sees: complete's result if it ran, else prepare's.
+    pub fn ret(&self) -> Ret {
+        self.complete.or(self.prepare).unwrap_or(Ret(0))
+    }
+
+    pub fn unmaps(&self) -> Vec<&Event> {
+        self.events.iter().filter(|e| matches!(e, Event::Munmap { .. })).collect()
+    }
+
+    pub fn mapped_calls(&self) -> usize {
+        self.events.iter().filter(|e| matches!(e, Event::Mapped { .. })).count()
+    }
+
+    pub fn warn_count(&self) -> u32 {
+        self.warns.len() as u32 + self.warns_dropped
+    }
+}

@@ -1,0 +1,135 @@
+//! Conversion between the safe types and the fixed C encoding of
+//! `include/scenario.h`, the one place that knows its layout.
+
+use crate::outcome::{DescAfter, Event, Obj, Outcome, Ret, VmaAfter, Warn};
+use crate::scenario::{ActionType, Injection, Scenario, Stage, VmOps};
+use mmharness_sys as sys;
+
+fn injection(i: Injection) -> sys::mmh_injection {
+    sys::mmh_injection { ret: i.ret, nth: i.nth }
+}
+
+pub fn scenario(s: &Scenario) -> sys::mmh_scenario {
+    sys::mmh_scenario {
+        stage: match s.stage {
+            Stage::PrepareAndComplete => sys::mmh_stage_MMH_STAGE_PREPARE_AND_COMPLETE,
+            Stage::PrepareOnly => sys::mmh_stage_MMH_STAGE_PREPARE,
+            Stage::CompleteOnly => sys::mmh_stage_MMH_STAGE_COMPLETE,
+        },
+        action_type: s.action.0,
+        error_override: s.error_override,
+        is_compat: s.is_compat.into(),
+        hide_from_rmap_until_complete: s.hide_from_rmap_until_complete.into(),
+        has_file: s.has_file.into(),
+        vm_ops: match s.vm_ops {
+            VmOps::None => sys::mmh_vm_ops_MMH_VM_OPS_NONE,
+            VmOps::WithoutMapped => sys::mmh_vm_ops_MMH_VM_OPS_WITHOUT_MAPPED,
+            VmOps::WithMapped => sys::mmh_vm_ops_MMH_VM_OPS_WITH_MAPPED,
+        } as u8,
+        start: s.start,
+        end: s.end,
+        pgoff: s.pgoff,
+        vm_flags: s.vm_flags,
+        private_data: s.private_data,
+        remap_start: s.remap_start,
+        remap_pfn: s.remap_pfn,
+        remap_size: s.remap_size,
+        phys_start: s.phys_start,
+        phys_size: s.phys_size,
+        kernel_start: s.kernel_start,
+        kernel_nr_pages: s.kernel_nr_pages,
+        remap: injection(s.remap),
+        insert_pages: injection(s.insert_pages),
+        munmap: injection(s.munmap),
+        mapped: injection(s.mapped),
+        mapped_sets_private_data: s.mapped_sets_private_data,
+    }
+}
+
+fn c_string(bytes: &[std::os::raw::c_char]) -> String {
+    let b: Vec<u8> = bytes.iter().take_while(|&&c| c != 0).map(|&c| c as u8).collect();
+    String::from_utf8_lossy(&b).into_owned()
+}
+
+pub fn outcome(o: &sys::mmh_outcome) -> Outcome {
+    let objects = o.objects;
+    let obj = |p: u64| match p {
+        0 => Obj::Null,
+        p if p == objects.mm => Obj::CurrentMm,
+        p if p == objects.vma => Obj::Vma,
+        p if p == objects.file => Obj::File,
+        p if p == objects.mapping => Obj::Mapping,
+        p => Obj::Other(p),
+    };
+    let kept = (o.n_events as usize).min(o.events.len());
+    let events = o.events[..kept]
+        .iter()
+        .map(|e| {
+            let [a0, a1, a2, a3] = e.args;
+            let ret = Ret(e.ret);
+            match e.kind {
+                sys::mmh_event_kind_MMH_EV_REMAP => Event::Remap { vma: obj(a0), addr: a1, pfn: a2, size: a3, ret },
+                sys::mmh_event_kind_MMH_EV_INSERT_PAGES => Event::InsertPages { vma: obj(a0), addr: a1, nr_pages: a2, ret },
+                sys::mmh_event_kind_MMH_EV_MUNMAP => Event::Munmap { mm: obj(a0), start: a1, len: a2, ret },
+                sys::mmh_event_kind_MMH_EV_MAPPED => Event::Mapped { start: a0, end: a1, pgoff: a2, file: obj(a3), ret },
+                sys::mmh_event_kind_MMH_EV_RMAP_LOCK => Event::RmapLock { mapping: obj(a0) },
+                sys::mmh_event_kind_MMH_EV_RMAP_UNLOCK => Event::RmapUnlock { mapping: obj(a0) },
+                sys::mmh_event_kind_MMH_EV_MMAP_READ_TRYLOCK => Event::MmapReadTrylock { mm: obj(a0) },
+                sys::mmh_event_kind_MMH_EV_PGPROT_DECRYPTED => Event::PgprotDecrypted { prot: a0 },
+                kind => Event::Unknown { kind },
+            }
+        })
+        .collect();
+    let kept_warns = (o.n_warns as usize).min(o.warns.len());
+    let warns = o.warns[..kept_warns]
+        .iter()
+        .map(|w| Warn { file: c_string(&w.file), line: w.line, condition: c_string(&w.expr) })
+        .collect();
+    Outcome {
+        prepare: (o.prepared != 0).then_some(Ret(o.prepare_ret)),
+        complete: (o.completed != 0).then_some(Ret(o.complete_ret)),
+        events,
+        events_dropped: o.n_events - kept as u32,
+        warns,
+        warns_dropped: o.n_warns - kept_warns as u32,
+        desc: DescAfter {
+            action: Some(ActionType(o.desc_action_type)),
+            pgoff: o.desc_pgoff,
+            vm_flags: o.desc_vm_flags,
+            remap_start: o.desc_remap_start,
+            remap_pfn: o.desc_remap_pfn,
+            remap_size: o.desc_remap_size,
+        },
+        vma: VmaAfter {
+            start: o.vma_start,
+            end: o.vma_end,
+            pgoff: o.vma_pgoff,
+            vm_flags: o.vma_flags,
+            private_data: o.vma_private_data,
+        },
+        rmap_left_locked: o.rmap_left_locked != 0,
+        crash: None,
+    }
+}
+
+/// The bytes of a value of one of the encoding's plain C structs.
+pub fn bytes_of<T: Copy>(v: &T) -> &[u8] {
+    // SAFETY: T is one of the bindgen structs of scenario.h: plain data
+    // whose padding the C side zeroes or ignores.
+    unsafe { std::slice::from_raw_parts((v as *const T).cast::<u8>(), std::mem::size_of::<T>()) }
+}
+
+/// A fresh `mmh_outcome`, for the driver or the runner to fill in.
+pub fn empty_outcome() -> sys::mmh_outcome {
+    // SAFETY: mmh_outcome is plain data; all zeroes is a valid value.
+    unsafe { std::mem::zeroed() }
+}
+
+/// Reads an `mmh_outcome` from the runner's bytes.
+pub fn outcome_from_bytes(bytes: &[u8]) -> sys::mmh_outcome {
+    assert_eq!(bytes.len(), std::mem::size_of::<sys::mmh_outcome>());
+    let mut o = empty_outcome();
+    // SAFETY: the sizes match and every bit pattern is a valid mmh_outcome.
+    unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), (&mut o as *mut sys::mmh_outcome).cast::<u8>(), bytes.len()) };
+    o
+}

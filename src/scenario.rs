@@ -1,0 +1,169 @@
+//! What to run: an mmap action, its VMA and the failures to inject.
+
+use serde::{Deserialize, Serialize};
+
+/// A raw `enum mmap_action_type` value. Not a Rust enum: a scenario may
+/// carry a value the kernel does not know, to test that it is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActionType(pub u32);
+
+impl ActionType {
+    pub const NOTHING: Self = Self(0);
+    pub const REMAP_PFN: Self = Self(1);
+    pub const IO_REMAP_PFN: Self = Self(2);
+    pub const SIMPLE_IO_REMAP: Self = Self(3);
+    pub const MAP_KERNEL_PAGES: Self = Self(4);
+
+    /// The kernel's name for the value, as of the newest releases.
+    pub fn name(self) -> String {
+        match self.0 {
+            0 => "MMAP_NOTHING".into(),
+            1 => "MMAP_REMAP_PFN".into(),
+            2 => "MMAP_IO_REMAP_PFN".into(),
+            3 => "MMAP_SIMPLE_IO_REMAP".into(),
+            4 => "MMAP_MAP_KERNEL_PAGES".into(),
+            n => format!("unknown action type {n}"),
+        }
+    }
+}
+
+/// The result a leaf returns: on every call, or only on the nth (1-based).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Injection {
+    pub ret: i32,
+    pub nth: u32,
+}
+
+impl Injection {
+    pub const NONE: Self = Self { ret: 0, nth: 0 };
+
+    pub fn always(ret: i32) -> Self {
+        Self { ret, nth: 0 }
+    }
+}
+
+/// Which entry points run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum Stage {
+    /// `mmap_action_prepare`, then `mmap_action_complete` if it succeeded.
+    #[default]
+    PrepareAndComplete,
+    PrepareOnly,
+    /// `mmap_action_complete` alone, on a descriptor that skipped prepare.
+    CompleteOnly,
+}
+
+/// `vm_ops` of the VMA.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum VmOps {
+    None,
+    WithoutMapped,
+    #[default]
+    WithMapped,
+}
+
+/// Legacy `VM_*` flag bits used by scenarios.
+pub mod vm_flags {
+    pub const READ: u64 = 0x1;
+    pub const WRITE: u64 = 0x2;
+    pub const SHARED: u64 = 0x8;
+    pub const MAYREAD: u64 = 0x10;
+    pub const MAYWRITE: u64 = 0x20;
+}
+
+pub const PAGE_SIZE: u64 = 4096;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Scenario {
+    pub stage: Stage,
+    pub action: ActionType,
+    /// "Errors become X": `error_override` where the tree has it, an
+    /// `error_hook` returning X before that. 0 leaves errors as they are.
+    pub error_override: i32,
+    pub is_compat: bool,
+    pub hide_from_rmap_until_complete: bool,
+    pub has_file: bool,
+    pub vm_ops: VmOps,
+    pub start: u64,
+    pub end: u64,
+    pub pgoff: u64,
+    pub vm_flags: u64,
+    pub private_data: u64,
+    pub remap_start: u64,
+    pub remap_pfn: u64,
+    pub remap_size: u64,
+    pub phys_start: u64,
+    pub phys_size: u64,
+    pub kernel_start: u64,
+    pub kernel_nr_pages: u64,
+    pub remap: Injection,
+    pub insert_pages: Injection,
+    pub munmap: Injection,
+    pub mapped: Injection,
+    /// What `vm_ops->mapped` stores through its private-data pointer (0: nothing).
+    pub mapped_sets_private_data: u64,
+}
+
+impl Default for Scenario {
+    /// A shared file mapping of four pages at 0x10000, with `mapped`.
+    fn default() -> Self {
+        Self {
+            stage: Stage::default(),
+            action: ActionType::NOTHING,
+            error_override: 0,
+            is_compat: false,
+            hide_from_rmap_until_complete: false,
+            has_file: true,
+            vm_ops: VmOps::default(),
+            start: 0x10000,
+            end: 0x10000 + 4 * PAGE_SIZE,
+            pgoff: 0,
+            vm_flags: vm_flags::READ | vm_flags::WRITE | vm_flags::SHARED | vm_flags::MAYREAD | vm_flags::MAYWRITE,
+            private_data: 0,
+            remap_start: 0,
+            remap_pfn: 0,
+            remap_size: 0,
+            phys_start: 0,
+            phys_size: 0,
+            kernel_start: 0,
+            kernel_nr_pages: 0,
+            remap: Injection::NONE,
+            insert_pages: Injection::NONE,
+            munmap: Injection::NONE,
+            mapped: Injection::NONE,
+            mapped_sets_private_data: 0,
+        }
+    }
+}
+
+impl Scenario {
+    /// An `MMAP_REMAP_PFN` of the whole VMA from `pfn`.
+    pub fn remap_full(pfn: u64) -> Self {
+        let d = Self::default();
+        Self { action: ActionType::REMAP_PFN, remap_start: d.start, remap_pfn: pfn, remap_size: d.end - d.start, ..d }
+    }
+
+    /// An `MMAP_IO_REMAP_PFN` of the whole VMA from `pfn`.
+    pub fn io_remap_full(pfn: u64) -> Self {
+        Self { action: ActionType::IO_REMAP_PFN, ..Self::remap_full(pfn) }
+    }
+
+    /// An `MMAP_SIMPLE_IO_REMAP` of `size` bytes of physical memory at `phys`.
+    pub fn simple_ioremap(phys: u64, size: u64) -> Self {
+        Self { action: ActionType::SIMPLE_IO_REMAP, phys_start: phys, phys_size: size, ..Self::default() }
+    }
+
+    /// An `MMAP_MAP_KERNEL_PAGES` of every page of the VMA.
+    pub fn map_kernel_pages() -> Self {
+        let d = Self::default();
+        Self { action: ActionType::MAP_KERNEL_PAGES, kernel_start: d.start, kernel_nr_pages: (d.end - d.start) / PAGE_SIZE, ..d }
+    }
+
+    pub fn len(&self) -> u64 {
+        self.end - self.start
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.end == self.start
+    }
+}
