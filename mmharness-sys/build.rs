@@ -21,7 +21,12 @@ fn main() {
     }
     let art = artifact::build(&resolved.tree, &artifact::Options { cache }).unwrap_or_else(|e| fail(e));
     let m = &art.manifest;
-    println!("cargo::warning=kernel tree: {} (Linux {}), artifact {}", m.tree.display(), m.kernel_version, &m.key[..12]);
+    println!(
+        "cargo::warning=kernel tree: {} (Linux {}), artifact {}",
+        m.tree.display(),
+        m.kernel_version,
+        &m.key[..12]
+    );
     for w in &m.warnings {
         println!("cargo::warning={w}");
     }

@@ -146,7 +146,8 @@ impl Runner {
             (None, Some(code)) => format!("exited with status {code}"),
             _ => "ended".to_string(),
         };
-        let description = if stderr.trim().is_empty() { description } else { format!("{description}: {}", stderr.trim()) };
+        let description =
+            if stderr.trim().is_empty() { description } else { format!("{description}: {}", stderr.trim()) };
         Outcome { crash: Some(Crash { signal, description }), ..Outcome::default() }
     }
 }

@@ -62,7 +62,9 @@ fn table(kernel: Option<PathBuf>, json: bool) -> Result<bool> {
     let mut rows = Vec::new();
     for e in catalogue() {
         let row = match e.applicable(runner.capabilities()) {
-            Err(reason) => Row { name: e.name, result: "-".into(), unmaps: 0, warns: vec![], expected: None, verdict: reason },
+            Err(reason) => {
+                Row { name: e.name, result: "-".into(), unmaps: 0, warns: vec![], expected: None, verdict: reason }
+            }
             Ok(()) => {
                 let o = runner.run(&e.scenario)?;
                 let result = match &o.crash {
@@ -73,7 +75,14 @@ fn table(kernel: Option<PathBuf>, json: bool) -> Result<bool> {
                     Ok(()) => "as expected".to_string(),
                     Err(d) => format!("DIFFERS: {d}"),
                 };
-                Row { name: e.name, result, unmaps: o.unmaps().len(), warns: o.warns.iter().map(|w| w.to_string()).collect(), expected: Some(e.expected), verdict }
+                Row {
+                    name: e.name,
+                    result,
+                    unmaps: o.unmaps().len(),
+                    warns: o.warns.iter().map(|w| w.to_string()).collect(),
+                    expected: Some(e.expected),
+                    verdict,
+                }
             }
         };
         rows.push(row);

@@ -69,9 +69,13 @@ pub fn outcome(o: &sys::mmh_outcome) -> Outcome {
             let ret = Ret(e.ret);
             match e.kind {
                 sys::mmh_event_kind_MMH_EV_REMAP => Event::Remap { vma: obj(a0), addr: a1, pfn: a2, size: a3, ret },
-                sys::mmh_event_kind_MMH_EV_INSERT_PAGES => Event::InsertPages { vma: obj(a0), addr: a1, nr_pages: a2, ret },
+                sys::mmh_event_kind_MMH_EV_INSERT_PAGES => {
+                    Event::InsertPages { vma: obj(a0), addr: a1, nr_pages: a2, ret }
+                }
                 sys::mmh_event_kind_MMH_EV_MUNMAP => Event::Munmap { mm: obj(a0), start: a1, len: a2, ret },
-                sys::mmh_event_kind_MMH_EV_MAPPED => Event::Mapped { start: a0, end: a1, pgoff: a2, file: obj(a3), ret },
+                sys::mmh_event_kind_MMH_EV_MAPPED => {
+                    Event::Mapped { start: a0, end: a1, pgoff: a2, file: obj(a3), ret }
+                }
                 sys::mmh_event_kind_MMH_EV_RMAP_LOCK => Event::RmapLock { mapping: obj(a0) },
                 sys::mmh_event_kind_MMH_EV_RMAP_UNLOCK => Event::RmapUnlock { mapping: obj(a0) },
                 sys::mmh_event_kind_MMH_EV_MMAP_READ_TRYLOCK => Event::MmapReadTrylock { mm: obj(a0) },
@@ -130,6 +134,8 @@ pub fn outcome_from_bytes(bytes: &[u8]) -> sys::mmh_outcome {
     assert_eq!(bytes.len(), std::mem::size_of::<sys::mmh_outcome>());
     let mut o = empty_outcome();
     // SAFETY: the sizes match and every bit pattern is a valid mmh_outcome.
-    unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), (&mut o as *mut sys::mmh_outcome).cast::<u8>(), bytes.len()) };
+    unsafe {
+        std::ptr::copy_nonoverlapping(bytes.as_ptr(), (&mut o as *mut sys::mmh_outcome).cast::<u8>(), bytes.len())
+    };
     o
 }

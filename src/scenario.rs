@@ -156,7 +156,12 @@ impl Scenario {
     /// An `MMAP_MAP_KERNEL_PAGES` of every page of the VMA.
     pub fn map_kernel_pages() -> Self {
         let d = Self::default();
-        Self { action: ActionType::MAP_KERNEL_PAGES, kernel_start: d.start, kernel_nr_pages: (d.end - d.start) / PAGE_SIZE, ..d }
+        Self {
+            action: ActionType::MAP_KERNEL_PAGES,
+            kernel_start: d.start,
+            kernel_nr_pages: (d.end - d.start) / PAGE_SIZE,
+            ..d
+        }
     }
 
     pub fn len(&self) -> u64 {

@@ -29,11 +29,8 @@ pub const LIB_NAME: &str = "mmharness_kernel";
 const CODE_FILES: &[&str] = &["mm/util.c", "mm/internal.h", "mm/memory.c"];
 /// Inline helpers taken only where the tools headers lack them.
 const FALLBACK_FILES: &[&str] = &["include/linux/mm.h"];
-const ENTRIES: &[(&str, &str)] = &[
-    ("mm/util.c", "mmap_action_prepare"),
-    ("mm/util.c", "mmap_action_complete"),
-    ("mm/util.c", "mmap_action_finish"),
-];
+const ENTRIES: &[(&str, &str)] =
+    &[("mm/util.c", "mmap_action_prepare"), ("mm/util.c", "mmap_action_complete"), ("mm/util.c", "mmap_action_finish")];
 /// Present in some releases only; `check_mmap_action` and `call_vma_mapped`
 /// are also reached from the entries where they exist.
 const OPTIONAL_ENTRIES: &[&str] =
@@ -122,7 +119,12 @@ pub struct Options {
 fn compiler() -> cc::Build {
     let target = "x86_64-unknown-linux-gnu";
     let mut b = cc::Build::new();
-    b.target(target).host(target).opt_level(1).cargo_metadata(false).cargo_warnings(false).emit_rerun_if_env_changed(false);
+    b.target(target)
+        .host(target)
+        .opt_level(1)
+        .cargo_metadata(false)
+        .cargo_warnings(false)
+        .emit_rerun_if_env_changed(false);
     b
 }
 
@@ -238,7 +240,8 @@ fn duplicate_warnings(tools_types: &str, kernel_types: &str) -> Vec<String> {
 pub fn build(tree: &Tree, opts: &Options) -> Result<Artifact, BuildError> {
     let tmp_root = opts.cache.join("tmp");
     io(|| format!("creating {}", tmp_root.display()), std::fs::create_dir_all(&tmp_root))?;
-    let work_dir = io(|| "creating a build directory".into(), tempfile::Builder::new().prefix("build-").tempdir_in(&tmp_root))?;
+    let work_dir =
+        io(|| "creating a build directory".into(), tempfile::Builder::new().prefix("build-").tempdir_in(&tmp_root))?;
     let work = work_dir.path();
 
     for (name, text) in OWN_HEADERS {
@@ -263,7 +266,8 @@ pub fn build(tree: &Tree, opts: &Options) -> Result<Artifact, BuildError> {
     })?;
 
     let split = tree.path("tools/testing/vma/include/dup.h").is_file();
-    let tools_types = tree.read(if split { "tools/testing/vma/include/dup.h" } else { "tools/testing/vma/vma_internal.h" })?;
+    let tools_types =
+        tree.read(if split { "tools/testing/vma/include/dup.h" } else { "tools/testing/vma/vma_internal.h" })?;
     let header_of = |name: &str| {
         x.definitions.iter().find(|d| d.name == name && !d.nommu).map(|d| d.item.header.clone()).unwrap_or_default()
     };
@@ -330,7 +334,13 @@ pub fn build(tree: &Tree, opts: &Options) -> Result<Artifact, BuildError> {
     let mut h = Sha256::new();
     for part in [
         normalized.as_str(),
-        &flags.iter().map(|f| f.replace(&work.display().to_string(), "<build>").replace(&tree.root.display().to_string(), "<tree>")).collect::<Vec<_>>().join(" "),
+        &flags
+            .iter()
+            .map(|f| {
+                f.replace(&work.display().to_string(), "<build>").replace(&tree.root.display().to_string(), "<tree>")
+            })
+            .collect::<Vec<_>>()
+            .join(" "),
         &compiler_version,
         RUNNER_C,
         &CODEGEN.join(" "),
@@ -342,8 +352,15 @@ pub fn build(tree: &Tree, opts: &Options) -> Result<Artifact, BuildError> {
     }
     let key: String = h.finalize().iter().map(|b| format!("{b:02x}")).collect();
 
-    let mut inputs: Vec<PathBuf> = deps_inputs(&io(|| "reading the dependency file".into(), std::fs::read_to_string(&deps_file))?, &tree.root);
-    for f in CODE_FILES.iter().chain(FALLBACK_FILES).chain(&["include/linux/fs.h", "include/linux/mmap_lock.h", "include/linux/mm_types.h", "Makefile", "tools/testing/vma/Makefile"]) {
+    let mut inputs: Vec<PathBuf> =
+        deps_inputs(&io(|| "reading the dependency file".into(), std::fs::read_to_string(&deps_file))?, &tree.root);
+    for f in CODE_FILES.iter().chain(FALLBACK_FILES).chain(&[
+        "include/linux/fs.h",
+        "include/linux/mmap_lock.h",
+        "include/linux/mm_types.h",
+        "Makefile",
+        "tools/testing/vma/Makefile",
+    ]) {
         inputs.push(tree.path(f));
     }
     inputs.sort();
@@ -375,7 +392,10 @@ pub fn build(tree: &Tree, opts: &Options) -> Result<Artifact, BuildError> {
     for scratch in ["probe.c", "tu.d"] {
         let _ = std::fs::remove_file(work.join(scratch));
     }
-    io(|| format!("creating {}", opts.cache.join("artifacts").display()), std::fs::create_dir_all(opts.cache.join("artifacts")))?;
+    io(
+        || format!("creating {}", opts.cache.join("artifacts").display()),
+        std::fs::create_dir_all(opts.cache.join("artifacts")),
+    )?;
     let kept = work_dir.keep();
     if std::fs::rename(&kept, &dest).is_err() {
         // Another build of the same key finished first: its artifact is ours.
@@ -404,7 +424,11 @@ fn compile(tree: &Tree, work: &Path, tu: &Path, flags: &[String], x: &Extract) -
 
     let runner_obj = work.join("runner.o");
     let mut cmd = cc_command()?;
-    cmd.arg(format!("-I{}", work.join("mmh").display())).args(["-Wall", "-Wextra", "-c"]).arg(work.join("runner.c")).arg("-o").arg(&runner_obj);
+    cmd.arg(format!("-I{}", work.join("mmh").display()))
+        .args(["-Wall", "-Wextra", "-c"])
+        .arg(work.join("runner.c"))
+        .arg("-o")
+        .arg(&runner_obj);
     run(cmd, "compiling the runner", &tree.root)?;
 
     let mut cmd = cc_command()?;
@@ -439,7 +463,8 @@ fn bind(tree: &Tree, work: &Path, tu: &Path, flags: &[String], x: &Extract) -> R
         .allowlist_var("MMH_.*")
         .allowlist_var("PAGE_SHIFT")
         .derive_default(true);
-    for t in ["mmap_action", "vm_area_desc", "vm_area_struct", "vm_operations_struct", "mm_struct", "mmap_action_type"] {
+    for t in ["mmap_action", "vm_area_desc", "vm_area_struct", "vm_operations_struct", "mm_struct", "mmap_action_type"]
+    {
         b = b.allowlist_type(format!("^{t}$"));
     }
     for name in x.names() {
@@ -456,7 +481,10 @@ mod tests {
     #[test]
     fn deps_keep_only_the_trees_files() {
         let d = "tu.o: /b/tu.c /k/mm/vma.h \\\n /usr/include/stdio.h /k/tools/include/linux/mm.h\n";
-        assert_eq!(deps_inputs(d, Path::new("/k")), vec![PathBuf::from("/k/mm/vma.h"), PathBuf::from("/k/tools/include/linux/mm.h")]);
+        assert_eq!(
+            deps_inputs(d, Path::new("/k")),
+            vec![PathBuf::from("/k/mm/vma.h"), PathBuf::from("/k/tools/include/linux/mm.h")]
+        );
     }
 
     #[test]

@@ -169,11 +169,7 @@ pub fn detect(i: &Inputs) -> Capabilities {
 }
 
 fn enum_values(body: &str) -> Vec<String> {
-    let no_comments: String = body
-        .lines()
-        .map(|l| l.split("/*").next().unwrap_or(""))
-        .collect::<Vec<_>>()
-        .join("\n");
+    let no_comments: String = body.lines().map(|l| l.split("/*").next().unwrap_or("")).collect::<Vec<_>>().join("\n");
     no_comments
         .split(',')
         .map(|v| v.split('=').next().unwrap_or("").trim().to_string())
@@ -224,7 +220,8 @@ struct vm_operations_struct { void (*open)(struct vm_area_struct *vma); };
             tools_types: TYPES_7_2,
             split_tools_headers: true,
             prepare_header: "int mmap_action_prepare(struct vm_area_desc *desc)",
-            complete_header: "int mmap_action_complete(struct vm_area_struct *vma, struct mmap_action *action, bool is_compat)",
+            complete_header:
+                "int mmap_action_complete(struct vm_area_struct *vma, struct mmap_action *action, bool is_compat)",
             nommu_variants: true,
         });
         assert!(c.error_override && !c.error_hook && !c.success_hook && c.vm_ops_mapped);

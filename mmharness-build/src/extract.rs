@@ -79,7 +79,9 @@ fn is_mmu_group(group: &[String]) -> bool {
 }
 
 fn in_nommu_branch(item: &Item) -> bool {
-    item.conditions.iter().any(|g| is_mmu_group(g) && g.last().is_some_and(|d| d.trim_start_matches('#').trim() == "else"))
+    item.conditions
+        .iter()
+        .any(|g| is_mmu_group(g) && g.last().is_some_and(|d| d.trim_start_matches('#').trim() == "else"))
 }
 
 /// The definitions of a set of files, by name.
@@ -165,7 +167,10 @@ pub fn external_header(header: &str, emitted_name: &str, name: &str) -> String {
 /// Drops `static`, `extern` and the inlining keywords, as the kernel's own
 /// `tools/testing/shared/shared.mk` does for the files it compiles.
 fn drop_storage_words(line: &str) -> String {
-    line.split(' ').filter(|w| !matches!(*w, "static" | "inline" | "__always_inline" | "extern")).collect::<Vec<_>>().join(" ")
+    line.split(' ')
+        .filter(|w| !matches!(*w, "static" | "inline" | "__always_inline" | "extern"))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// Renames the function `name` in a header (the first `name` followed by `(`).
@@ -305,7 +310,14 @@ static inline int provided_by_tools(int x)
         let leaves = BTreeSet::from(["do_munmap".to_string()]);
         // `stubbed` is in the tools headers too: the real one is still taken.
         let provided = BTreeSet::from(["provided_by_tools".to_string(), "stubbed".to_string()]);
-        extract(&Spec { entries, optional_entries: &["not_in_this_release"], code: &code, fallback: &fallback, leaves: &leaves, provided: &provided })
+        extract(&Spec {
+            entries,
+            optional_entries: &["not_in_this_release"],
+            code: &code,
+            fallback: &fallback,
+            leaves: &leaves,
+            provided: &provided,
+        })
     }
 
     #[test]
@@ -327,7 +339,10 @@ static inline int provided_by_tools(int x)
         let x = run(&[("mm/util.c", "entry")]).unwrap();
         let text = x.definitions_text();
         assert!(text.contains("#line 1 \"mm/util.c\"\nint finish(int err)\n{"));
-        assert!(text.contains("#line 3 \"mm/memory.c\"\nint helper_in_header") || text.contains("#line 1 \"include/linux/mm.h\"\nint helper_in_header"));
+        assert!(
+            text.contains("#line 3 \"mm/memory.c\"\nint helper_in_header")
+                || text.contains("#line 1 \"include/linux/mm.h\"\nint helper_in_header")
+        );
         assert!(!text.contains("EXPORT_SYMBOL"));
     }
 

@@ -63,17 +63,23 @@ pub fn mirror_from_sources(files: &[String]) -> Option<String> {
         // deb822: stanzas of "Key: value" lines.
         for stanza in text.split("\n\n") {
             let field = |k: &str| {
-                stanza.lines().find_map(|l| l.strip_prefix(k).and_then(|v| v.strip_prefix(':')).map(|v| v.trim().to_string()))
+                stanza
+                    .lines()
+                    .find_map(|l| l.strip_prefix(k).and_then(|v| v.strip_prefix(':')).map(|v| v.trim().to_string()))
             };
             if let (Some(types), Some(uris), Some(suites)) = (field("Types"), field("URIs"), field("Suites")) {
                 let uri = uris.split_whitespace().next().unwrap_or_default();
-                if types.split_whitespace().any(|t| t == "deb") && !suites.contains("-security") && uri.ends_with("/debian") {
+                if types.split_whitespace().any(|t| t == "deb")
+                    && !suites.contains("-security")
+                    && uri.ends_with("/debian")
+                {
                     return Some(uri.to_string());
                 }
             }
         }
         for line in text.lines().map(str::trim).filter(|l| l.starts_with("deb ")) {
-            let words: Vec<&str> = line.split_whitespace().filter(|w| !w.starts_with('[') && !w.ends_with(']')).collect();
+            let words: Vec<&str> =
+                line.split_whitespace().filter(|w| !w.starts_with('[') && !w.ends_with(']')).collect();
             if let [_, uri, suite, ..] = words.as_slice() {
                 if !suite.contains("-security") && uri.trim_end_matches('/').ends_with("/debian") {
                     return Some(uri.trim_end_matches('/').to_string());
@@ -148,7 +154,10 @@ fn run(mut cmd: Command, what: &str, tool: &'static str) -> Result<String, Fetch
         _ => FetchError::Io { context: what.to_string(), source: e },
     })?;
     if !out.status.success() {
-        return Err(FetchError::Command { what: what.to_string(), output: String::from_utf8_lossy(&out.stderr).into_owned() });
+        return Err(FetchError::Command {
+            what: what.to_string(),
+            output: String::from_utf8_lossy(&out.stderr).into_owned(),
+        });
     }
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
@@ -183,7 +192,10 @@ fn download(package: &str, debs: &Path) -> Result<(String, PathBuf), FetchError>
             let n = p.file_name().unwrap_or_default().to_string_lossy();
             n.starts_with(&format!("{package}_")) && n.contains(&version.replace(':', "%3a")) && n.ends_with(".deb")
         })
-        .ok_or_else(|| FetchError::Command { what: "apt-get download".into(), output: format!("no {package} .deb in {}", debs.display()) })?;
+        .ok_or_else(|| FetchError::Command {
+            what: "apt-get download".into(),
+            output: format!("no {package} .deb in {}", debs.display()),
+        })?;
     Ok((version, file))
 }
 
@@ -215,6 +227,13 @@ pub fn ensure(series: &str, cache: &Path) -> Result<FetchedTree, FetchError> {
     let root = place.join("tree");
     let wanted: Vec<String> = UNPACKED_PATHS.iter().map(|s| s.to_string()).collect();
 
+    // One fetch at a time per package, across processes (parallel tests).
+    let trees = cache.join("trees");
+    io(|| format!("creating {}", trees.display()), std::fs::create_dir_all(&trees))?;
+    let lock_path = trees.join(format!(".{package}.lock"));
+    let lock = io(|| format!("opening {}", lock_path.display()), std::fs::File::create(&lock_path))?;
+    io(|| format!("locking {}", lock_path.display()), lock.lock())?;
+
     let existing: Option<TreeManifest> =
         std::fs::read_to_string(&manifest_path).ok().and_then(|t| serde_json::from_str(&t).ok());
     if let Some(m) = &existing {
@@ -223,20 +242,23 @@ pub fn ensure(series: &str, cache: &Path) -> Result<FetchedTree, FetchError> {
         }
     }
     // Re-unpack from the cached package when it is still there and intact.
-    let (version, deb) = match existing.filter(|m| m.deb.is_file() && sha256_file(&m.deb).ok().as_deref() == Some(&m.sha256)) {
-        Some(m) => (m.version, m.deb),
-        None => download(&package, &cache.join("debs"))?,
-    };
+    let (version, deb) =
+        match existing.filter(|m| m.deb.is_file() && sha256_file(&m.deb).ok().as_deref() == Some(&m.sha256)) {
+            Some(m) => (m.version, m.deb),
+            None => download(&package, &cache.join("debs"))?,
+        };
     let sha256 = sha256_file(&deb)?;
 
-    let trees = cache.join("trees");
-    io(|| format!("creating {}", trees.display()), std::fs::create_dir_all(&trees))?;
-    let staging = io(|| "creating a staging dir".into(), tempfile::Builder::new().prefix("unpack-").tempdir_in(&trees))?;
+    let staging =
+        io(|| "creating a staging dir".into(), tempfile::Builder::new().prefix("unpack-").tempdir_in(&trees))?;
     unpack(&deb, &package, &staging.path().join("tree"), UNPACKED_PATHS)?;
     let manifest = TreeManifest { package: package.clone(), version, sha256, deb, paths: wanted };
     io(
         || "writing the tree manifest".into(),
-        std::fs::write(staging.path().join("manifest.json"), serde_json::to_string_pretty(&manifest).expect("serializes")),
+        std::fs::write(
+            staging.path().join("manifest.json"),
+            serde_json::to_string_pretty(&manifest).expect("serializes"),
+        ),
     )?;
     // Swap the new tree in whole: a reader sees the old one or the new one.
     let old = trees.join(format!(".old-{package}-{}", std::process::id()));
@@ -254,8 +276,12 @@ mod tests {
 
     #[test]
     fn mirror_from_deb822_sources_skips_security() {
-        let sec = "Types: deb\nURIs: http://mirror.example/debian-security\nSuites: bookworm-security\nComponents: main\n".to_string();
-        let main = "Types: deb\nURIs: http://mirror.example/debian\nSuites: bookworm bookworm-updates\nComponents: main\n".to_string();
+        let sec =
+            "Types: deb\nURIs: http://mirror.example/debian-security\nSuites: bookworm-security\nComponents: main\n"
+                .to_string();
+        let main =
+            "Types: deb\nURIs: http://mirror.example/debian\nSuites: bookworm bookworm-updates\nComponents: main\n"
+                .to_string();
         assert_eq!(mirror_from_sources(&[sec, main]).as_deref(), Some("http://mirror.example/debian"));
     }
 

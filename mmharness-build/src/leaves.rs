@@ -38,7 +38,8 @@ pub struct Signature {
 }
 
 const NOT_A_NAME: &[&str] = &[
-    "int", "long", "short", "char", "unsigned", "signed", "float", "double", "void", "bool", "_Bool", "const", "volatile",
+    "int", "long", "short", "char", "unsigned", "signed", "float", "double", "void", "bool", "_Bool", "const",
+    "volatile",
 ];
 const DROPPED: &[&str] = &["static", "inline", "__always_inline", "extern", "__must_check", "noinline"];
 
@@ -47,11 +48,8 @@ pub fn parse_signature(header: &str, name: &str) -> Option<Signature> {
     let at = header.find(&format!("{name}("))?;
     let ret = header[..at].split_whitespace().filter(|w| !DROPPED.contains(w)).collect::<Vec<_>>().join(" ");
     let inner = header[at + name.len() + 1..].rsplit_once(')')?.0.trim();
-    let params = if inner.is_empty() || inner == "void" {
-        Vec::new()
-    } else {
-        inner.split(',').map(param_type).collect()
-    };
+    let params =
+        if inner.is_empty() || inner == "void" { Vec::new() } else { inner.split(',').map(param_type).collect() };
     Some(Signature { ret, name: name.to_string(), params })
 }
 
@@ -93,7 +91,10 @@ pub fn signature(leaf: &Leaf, files: &[Source]) -> Result<Signature, ExtractErro
         .flat_map(|f| scan::items(&f.text))
         .filter(|i| i.name == leaf.name)
         .find_map(|i| parse_signature(&i.header, leaf.name))
-        .ok_or_else(|| ExtractError::MissingDeclaration { name: leaf.name.to_string(), files: leaf.declared_in.join(", ") })
+        .ok_or_else(|| ExtractError::MissingDeclaration {
+            name: leaf.name.to_string(),
+            files: leaf.declared_in.join(", "),
+        })
 }
 
 #[cfg(test)]
@@ -113,7 +114,11 @@ mod tests {
 
     #[test]
     fn drops_storage_and_attributes_from_the_return_type() {
-        let s = parse_signature("static inline bool __must_check mmap_read_trylock(struct mm_struct *mm)", "mmap_read_trylock").unwrap();
+        let s = parse_signature(
+            "static inline bool __must_check mmap_read_trylock(struct mm_struct *mm)",
+            "mmap_read_trylock",
+        )
+        .unwrap();
         assert_eq!(s.ret, "bool");
         assert_eq!(s.params, vec!["struct mm_struct *"]);
     }
@@ -125,7 +130,11 @@ mod tests {
             s.shim(),
             "int insert_pages(struct vm_area_struct * a0, unsigned long a1, struct page ** a2, unsigned long * a3, pgprot_t a4)\n{\n\t(void)a0;\n\t(void)a1;\n\t(void)a2;\n\t(void)a3;\n\t(void)a4;\n\treturn MMH_LEAF_insert_pages(a0, a1, a2, a3, a4);\n}\n"
         );
-        let v = parse_signature("static inline void i_mmap_unlock_write(struct address_space *mapping)", "i_mmap_unlock_write").unwrap();
+        let v = parse_signature(
+            "static inline void i_mmap_unlock_write(struct address_space *mapping)",
+            "i_mmap_unlock_write",
+        )
+        .unwrap();
         assert!(v.shim().contains("\n\tMMH_LEAF_i_mmap_unlock_write(a0);\n"));
     }
 

@@ -149,19 +149,14 @@ fn function_name(header: &str) -> Option<String> {
 /// an initialiser, a type definition or a macro invocation at file scope.
 fn looks_like_function(header: &str) -> bool {
     let h = header.trim();
-    h.ends_with(')')
-        && !h.contains('=')
-        && !h.starts_with("typedef")
-        && h.split_whitespace().count() >= 2
+    h.ends_with(')') && !h.contains('=') && !h.starts_with("typedef") && h.split_whitespace().count() >= 2
 }
 
 /// Scans `text` for top-level function definitions and prototypes.
 pub fn items(text: &str) -> Vec<Item> {
     let mask = code_mask(text);
     let b = text.as_bytes();
-    let line_starts: Vec<usize> = std::iter::once(0)
-        .chain(text.match_indices('\n').map(|(i, _)| i + 1))
-        .collect();
+    let line_starts: Vec<usize> = std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1)).collect();
     let line_of = |pos: usize| line_starts.partition_point(|&s| s <= pos);
 
     let mut out = Vec::new();
@@ -214,7 +209,17 @@ pub fn items(text: &str) -> Vec<Item> {
                         let header = code_only(text, &mask, item_start, bs);
                         if looks_like_function(&header) {
                             if let Some(name) = function_name(&header) {
-                                out.push(make_item(text, &mask, item_start, bs, Some(i), name, &conditions, &line_of, &line_starts));
+                                out.push(make_item(
+                                    text,
+                                    &mask,
+                                    item_start,
+                                    bs,
+                                    Some(i),
+                                    name,
+                                    &conditions,
+                                    &line_of,
+                                    &line_starts,
+                                ));
                             }
                         }
                     }
@@ -226,7 +231,17 @@ pub fn items(text: &str) -> Vec<Item> {
                 let header = code_only(text, &mask, item_start, i);
                 if looks_like_function(&header) {
                     if let Some(name) = function_name(&header) {
-                        out.push(make_item(text, &mask, item_start, i, None, name, &conditions, &line_of, &line_starts));
+                        out.push(make_item(
+                            text,
+                            &mask,
+                            item_start,
+                            i,
+                            None,
+                            name,
+                            &conditions,
+                            &line_of,
+                            &line_starts,
+                        ));
                     }
                 }
                 item_start = i + 1;
@@ -270,7 +285,8 @@ fn make_item(
     line_starts: &[usize],
 ) -> Item {
     // The header's first line is the first line holding code after `start`.
-    let first_code = (start..header_end).find(|&p| mask[p] && !text.as_bytes()[p].is_ascii_whitespace()).unwrap_or(start);
+    let first_code =
+        (start..header_end).find(|&p| mask[p] && !text.as_bytes()[p].is_ascii_whitespace()).unwrap_or(start);
     let line = line_of(first_code);
     let text_start = line_starts[line - 1];
     let end = body_end.unwrap_or(header_end);

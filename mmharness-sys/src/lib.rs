@@ -4,7 +4,15 @@
 // bindgen's names follow C; `improper_ctypes`: the tools headers declare
 // some kernel structs empty (`vm_userfaultfd_ctx`), which Rust flags even
 // behind pointers; `unnecessary_transmutes`: bindgen's bitfield accessors.
-#![allow(non_camel_case_types, non_upper_case_globals, non_snake_case, dead_code, improper_ctypes, unnecessary_transmutes, clippy::all)]
+#![allow(
+    non_camel_case_types,
+    non_upper_case_globals,
+    non_snake_case,
+    dead_code,
+    improper_ctypes,
+    unnecessary_transmutes,
+    clippy::all
+)]
 
 include!(env!("MMHARNESS_BINDINGS"));
 
