@@ -6,8 +6,18 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// A kernel return value: 0 or a negative errno.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Ret(pub i32);
+
+/// `-ENOMEM (-12)`, so a failed assertion reads as the kernel would.
+impl fmt::Debug for Ret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.name() {
+            n if n == self.0.to_string() => write!(f, "{n}"),
+            n => write!(f, "{n} ({})", self.0),
+        }
+    }
+}
 
 impl Ret {
     /// `-EAGAIN` for -11, `0` for 0, the number for anything else.
