@@ -19,7 +19,7 @@ fn main() {
         println!("cargo::rerun-if-changed={}", f.manifest_path.display());
         println!("cargo::warning=default tree: {} {}", f.manifest.package, f.manifest.version);
     }
-    let art = artifact::build(&resolved.tree, &artifact::Options { cache }).unwrap_or_else(|e| fail(e));
+    let art = artifact::build(&resolved.tree, &artifact::Options::new(cache)).unwrap_or_else(|e| fail(e));
     let m = &art.manifest;
     println!(
         "cargo::warning=kernel tree: {} (Linux {}), artifact {}",

@@ -57,7 +57,7 @@ struct Row {
 
 fn table(kernel: Option<PathBuf>, json: bool) -> Result<bool> {
     let tree = tree(kernel)?;
-    let art = artifact::build(&tree, &artifact::Options { cache: cache_dir() })?;
+    let art = artifact::build(&tree, &artifact::Options::new(cache_dir()))?;
     let mut runner = Runner::for_artifact(&art);
     let mut rows = Vec::new();
     for e in catalogue() {
@@ -113,7 +113,7 @@ fn main() -> Result<()> {
             }
         }
         Command::Build { kernel } => {
-            let art = artifact::build(&tree(kernel)?, &artifact::Options { cache: cache_dir() })?;
+            let art = artifact::build(&tree(kernel)?, &artifact::Options::new(cache_dir()))?;
             println!("{}", serde_json::to_string_pretty(&art.manifest)?);
             eprintln!("artifact: {} ({})", art.dir.display(), if art.compiled { "compiled" } else { "from the cache" });
         }

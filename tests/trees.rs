@@ -4,6 +4,7 @@
 use mmharness::catalogue::catalogue;
 use mmharness::{Backend, Runner};
 use mmharness_build::artifact::{self, BuildError, Options};
+use mmharness_build::overlay::Overlay;
 use mmharness_build::tree::{Tree, TreeError};
 use mmharness_build::{cache_dir, fetch};
 use sha2::{Digest, Sha256};
@@ -18,7 +19,7 @@ fn tree_7_2() -> Tree {
 #[test]
 fn the_catalogue_passes_on_the_7_2_tree_through_its_runner() {
     let tree = tree_7_2();
-    let art = artifact::build(&tree, &Options { cache: cache_dir() }).unwrap();
+    let art = artifact::build(&tree, &Options::new(cache_dir())).unwrap();
     println!("Linux {} at {}", art.manifest.kernel_version, tree.root.display());
     assert!(art.manifest.kernel_version.starts_with("7.2"));
     let mut runner = Runner::for_artifact(&art);
@@ -63,7 +64,7 @@ fn building_and_running_leaves_the_kernel_tree_byte_identical() {
     let before = digest(&tree.root);
     // A fresh cache, so this is a full build: preprocess, compile, bindgen.
     let cache = tempfile::tempdir().unwrap();
-    let art = artifact::build(&tree, &Options { cache: cache.path().to_path_buf() }).unwrap();
+    let art = artifact::build(&tree, &Options::new(cache.path().to_path_buf())).unwrap();
     assert!(art.compiled);
     let mut runner = Runner::for_artifact(&art);
     for e in catalogue() {
@@ -76,7 +77,7 @@ fn building_and_running_leaves_the_kernel_tree_byte_identical() {
 fn an_unchanged_tree_is_built_once_then_taken_from_the_cache() {
     let tree = tree_7_2();
     let cache = tempfile::tempdir().unwrap();
-    let opts = Options { cache: cache.path().to_path_buf() };
+    let opts = Options::new(cache.path().to_path_buf());
     let first = artifact::build(&tree, &opts).unwrap();
     let second = artifact::build(&tree, &opts).unwrap();
     assert!(first.compiled);
@@ -84,37 +85,15 @@ fn an_unchanged_tree_is_built_once_then_taken_from_the_cache() {
     assert_eq!(first.dir, second.dir);
 }
 
-/// A tree whose every entry is a link into `base`, but for the files given.
-fn overlay(base: &Path, replaced: &[(&str, String)]) -> tempfile::TempDir {
-    fn link_all(from: &Path, to: &Path, replaced: &[(PathBuf, &String)]) {
-        std::fs::create_dir_all(to).unwrap();
-        for e in std::fs::read_dir(from).unwrap().flatten() {
-            let src = e.path();
-            let dst = to.join(e.file_name());
-            if let Some((_, text)) = replaced.iter().find(|(p, _)| *p == dst) {
-                std::fs::write(&dst, text).unwrap();
-            } else if replaced.iter().any(|(p, _)| p.starts_with(&dst)) {
-                link_all(&src, &dst, replaced);
-            } else {
-                std::os::unix::fs::symlink(&src, &dst).unwrap();
-            }
-        }
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let replaced: Vec<(PathBuf, &String)> = replaced.iter().map(|(p, t)| (dir.path().join(p), t)).collect();
-    link_all(base, dir.path(), &replaced);
-    dir
-}
-
 #[test]
 fn a_tree_whose_util_c_lacks_mmap_action_prepare_names_the_file_and_function() {
     let tree = tree_7_2();
     let util =
         std::fs::read_to_string(tree.path("mm/util.c")).unwrap().replace("mmap_action_prepare(", "renamed_prepare(");
-    let broken = overlay(&tree.root, &[("mm/util.c", util)]);
+    let broken = Overlay::new(&tree.root, &[("mm/util.c", &util)]).unwrap();
     let cache = tempfile::tempdir().unwrap();
-    let err = artifact::build(&Tree::open(broken.path()).unwrap(), &Options { cache: cache.path().to_path_buf() })
-        .unwrap_err();
+    let err =
+        artifact::build(&Tree::open(broken.path()).unwrap(), &Options::new(cache.path().to_path_buf())).unwrap_err();
     assert!(matches!(err, BuildError::Extract(_)), "{err}");
     assert!(err.to_string().starts_with("mm/util.c has no definition of `mmap_action_prepare`"), "{err}");
 }

@@ -111,7 +111,32 @@ impl Artifact {
 pub struct Options {
     /// The cache's root; artifacts go to `<cache>/artifacts/<key>`.
     pub cache: PathBuf,
+    /// Build the C side with AddressSanitizer and UBSan; any report aborts
+    /// the runner. Such an artifact is for its runner only: its static
+    /// library needs the sanitizer runtimes linked first.
+    pub sanitize: bool,
+    /// Generate bindgen bindings (the linked tree needs them; runners of
+    /// other trees, such as mutants, do not).
+    pub bindings: bool,
 }
+
+impl Options {
+    pub fn new(cache: PathBuf) -> Self {
+        Self { cache, sanitize: false, bindings: true }
+    }
+
+    /// Options for an artifact used only through its runner.
+    pub fn runner_only(cache: PathBuf) -> Self {
+        Self { cache, sanitize: false, bindings: false }
+    }
+
+    pub fn sanitized(self, sanitize: bool) -> Self {
+        Self { sanitize, ..self }
+    }
+}
+
+/// Flags of the sanitizer mode, for compiling and for linking the runner.
+const SANITIZE: &[&str] = &["-fsanitize=address,undefined", "-fno-sanitize-recover=all"];
 
 /// The `cc` crate finds the compiler and archiver (honouring `CC` and `AR`).
 /// Its default flags depend on cargo's environment, which differs between
@@ -250,7 +275,10 @@ pub fn build(tree: &Tree, opts: &Options) -> Result<Artifact, BuildError> {
     write(&work.join("generated/bit-length.h"), "#define CONFIG_64BIT 1\n#define CONFIG_PHYS_ADDR_T_64BIT 1\n")?;
     write(&work.join("generated/map-shift.h"), "#define XA_CHUNK_SHIFT 3\n")?;
     write(&work.join("generated/autoconf.h"), &tree.read("tools/testing/shared/autoconf.h")?)?;
-    let flags = flags(tree, work)?;
+    let mut flags = flags(tree, work)?;
+    if opts.sanitize {
+        flags.extend(SANITIZE.iter().map(|f| f.to_string()));
+    }
 
     let code = read_sources(tree, CODE_FILES)?;
     let fallback = read_sources(tree, FALLBACK_FILES)?;
@@ -344,6 +372,7 @@ pub fn build(tree: &Tree, opts: &Options) -> Result<Artifact, BuildError> {
         &compiler_version,
         RUNNER_C,
         &CODEGEN.join(" "),
+        if opts.bindings { "with bindings" } else { "without bindings" },
         env!("CARGO_PKG_VERSION"),
         BINDGEN_VERSION,
     ] {
@@ -387,7 +416,10 @@ pub fn build(tree: &Tree, opts: &Options) -> Result<Artifact, BuildError> {
         return Ok(Artifact { dir: dest, manifest, compiled: false, inputs });
     }
 
-    compile(tree, work, &tu_path, &flags, &x)?;
+    compile(tree, work, &tu_path, &flags, opts.sanitize)?;
+    if opts.bindings {
+        bind(tree, work, &tu_path, &flags, &x)?;
+    }
     write(&work.join("manifest.json"), &serde_json::to_string_pretty(&manifest).expect("a manifest serializes"))?;
     for scratch in ["probe.c", "tu.d"] {
         let _ = std::fs::remove_file(work.join(scratch));
@@ -416,7 +448,7 @@ fn deps_inputs(deps: &str, root: &Path) -> Vec<PathBuf> {
         .collect()
 }
 
-fn compile(tree: &Tree, work: &Path, tu: &Path, flags: &[String], x: &Extract) -> Result<(), BuildError> {
+fn compile(tree: &Tree, work: &Path, tu: &Path, flags: &[String], sanitize: bool) -> Result<(), BuildError> {
     let obj = work.join("tu.o");
     let mut cmd = cc_command()?;
     cmd.args(flags).args(["-Wall", "-Wextra", "-c"]).arg(tu).arg("-o").arg(&obj);
@@ -434,6 +466,9 @@ fn compile(tree: &Tree, work: &Path, tu: &Path, flags: &[String], x: &Extract) -
     let mut cmd = cc_command()?;
     // Unused helpers of the tools headers may reach symbols nobody links.
     cmd.arg(&runner_obj).arg(&obj).arg("-Wl,--gc-sections").arg("-o").arg(work.join("runner"));
+    if sanitize {
+        cmd.args(SANITIZE);
+    }
     run(cmd, "linking the runner", &tree.root)?;
 
     let mut ar = compiler().try_get_archiver().map_err(|e| BuildError::Compile {
@@ -443,8 +478,7 @@ fn compile(tree: &Tree, work: &Path, tu: &Path, flags: &[String], x: &Extract) -
     })?;
     ar.arg("crs").arg(work.join(format!("lib{LIB_NAME}.a"))).arg(&obj);
     run(ar, "archiving the extracted code", &tree.root)?;
-
-    bind(tree, work, tu, flags, x)
+    Ok(())
 }
 
 /// Bindings of the same translation unit, with exact allow-lists.

@@ -7,6 +7,7 @@ pub mod caps;
 pub mod extract;
 pub mod fetch;
 pub mod leaves;
+pub mod overlay;
 pub mod scan;
 pub mod tree;
 
@@ -50,4 +51,10 @@ pub fn tree_under_test(cache: &std::path::Path) -> Result<Resolved, ResolveError
             Ok(Resolved { tree: tree::Tree::open(&fetched.root)?, fetched: Some(fetched) })
         }
     }
+}
+
+/// The opt-in sanitizer mode: `MMHARNESS_SANITIZE=1` builds runners with
+/// AddressSanitizer and UBSan, and the tests run every scenario through one.
+pub fn sanitize_requested() -> bool {
+    std::env::var_os("MMHARNESS_SANITIZE").is_some_and(|v| v == "1")
 }
