@@ -7,44 +7,52 @@
  * express. All state is per thread, because cargo runs tests in parallel.
  */
 
+#ifdef __SANITIZE_ADDRESS__
+#include <sanitizer/asan_interface.h>
+#define MMH_POISON(p, n) __asan_poison_memory_region(p, n)
+#define MMH_UNPOISON(p, n) __asan_unpoison_memory_region(p, n)
+#else
+#define MMH_POISON(p, n) ((void)(p), (void)(n))
+#define MMH_UNPOISON(p, n) ((void)(p), (void)(n))
+#endif
+
 struct mmh_state {
 	const struct mmh_scenario *s;
 	struct mmh_outcome *o;
 	unsigned int remap_calls, insert_calls, munmap_calls, mapped_calls;
 	int rmap_locked;
+	/* The VMA of the scenario, snapshotted and poisoned when unmapped. */
+	struct vm_area_struct *vma;
+	/* Where the extracted code is calling a leaf from. */
+	const char *site_file;
+	int site_line;
 };
 
 static _Thread_local struct mmh_state mmh_state;
 static _Thread_local struct task_struct mmh_task;
+static _Thread_local uint64_t mmh_warns_total;
+
+uint64_t mmh_thread_warns(void)
+{
+	return mmh_warns_total;
+}
+
+void mmh_site(const char *file, int line)
+{
+	mmh_state.site_file = file;
+	mmh_state.site_line = line;
+}
+
+_Noreturn void mmh_bug(const char *file, int line, const char *expr)
+{
+	fprintf(stderr, "kernel BUG at %s:%d: %s\n", file, line, expr);
+	fflush(stderr);
+	abort();
+}
 
 struct task_struct *get_current(void)
 {
 	return &mmh_task;
-}
-
-static void mmh_event(uint32_t kind, int32_t ret, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3)
-{
-	struct mmh_outcome *o = mmh_state.o;
-
-	if (o->n_events < MMH_MAX_EVENTS) {
-		struct mmh_event *e = &o->events[o->n_events];
-
-		e->kind = kind;
-		e->ret = ret;
-		e->args[0] = a0;
-		e->args[1] = a1;
-		e->args[2] = a2;
-		e->args[3] = a3;
-	}
-	o->n_events++;
-}
-
-/* The injected result of the `calls`-th call to a leaf. */
-static int mmh_inject(const struct mmh_injection *inj, unsigned int calls)
-{
-	if (inj->nth == 0 || inj->nth == calls)
-		return inj->ret;
-	return 0;
 }
 
 static void mmh_copy_str(char *dst, size_t size, const char *src)
@@ -57,10 +65,52 @@ static void mmh_copy_str(char *dst, size_t size, const char *src)
 	snprintf(dst, size, "%s", src);
 }
 
+static void mmh_event(uint32_t kind, int32_t ret, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3)
+{
+	struct mmh_outcome *o = mmh_state.o;
+
+	if (o->n_events < MMH_MAX_EVENTS) {
+		struct mmh_event *e = &o->events[o->n_events];
+
+		if (mmh_state.site_file) {
+			e->site_line = (uint32_t)mmh_state.site_line;
+			mmh_copy_str(e->site_file, sizeof(e->site_file), mmh_state.site_file);
+		}
+		e->kind = kind;
+		e->ret = ret;
+		e->args[0] = a0;
+		e->args[1] = a1;
+		e->args[2] = a2;
+		e->args[3] = a3;
+	}
+	o->n_events++;
+	mmh_state.site_file = NULL;
+	mmh_state.site_line = 0;
+}
+
+/* The injected result of this call to a leaf, counting the calls it matches. */
+static int mmh_inject(const struct mmh_injection *inj, unsigned int *calls)
+{
+	if (inj->site_file[0]) {
+		const char *file = mmh_state.site_file;
+		unsigned int line = (unsigned int)mmh_state.site_line;
+
+		if (!file || strncmp(file, inj->site_file, sizeof(inj->site_file)) ||
+		    line < inj->site_first || line > inj->site_last)
+			return 0;
+	}
+	++*calls;
+	if (inj->nth == 0 || inj->nth == *calls)
+		return inj->ret;
+	return 0;
+}
+
 int mmh_warn(int cond, const char *file, int line, const char *expr)
 {
 	struct mmh_outcome *o = mmh_state.o;
 
+	if (cond)
+		mmh_warns_total++;
 	if (!cond || !o)
 		return cond;
 	if (o->n_warns < MMH_MAX_WARNS) {
@@ -76,7 +126,7 @@ int mmh_warn(int cond, const char *file, int line, const char *expr)
 
 int mmh_leaf_remap(struct vm_area_struct *vma, unsigned long addr, unsigned long pfn, unsigned long size)
 {
-	int ret = mmh_inject(&mmh_state.s->remap, ++mmh_state.remap_calls);
+	int ret = mmh_inject(&mmh_state.s->remap, &mmh_state.remap_calls);
 
 	mmh_event(MMH_EV_REMAP, ret, (uintptr_t)vma, addr, pfn, size);
 	return ret;
@@ -84,18 +134,50 @@ int mmh_leaf_remap(struct vm_area_struct *vma, unsigned long addr, unsigned long
 
 int mmh_leaf_insert_pages(struct vm_area_struct *vma, unsigned long addr, unsigned long *num)
 {
-	int ret = mmh_inject(&mmh_state.s->insert_pages, ++mmh_state.insert_calls);
+	int ret = mmh_inject(&mmh_state.s->insert_pages, &mmh_state.insert_calls);
 
 	mmh_event(MMH_EV_INSERT_PAGES, ret, (uintptr_t)vma, addr, *num, 0);
 	return ret;
 }
 
+static void mmh_snapshot_vma(struct mmh_outcome *o, const struct vm_area_struct *vma)
+{
+	uint64_t flags;
+
+	o->vma_start = vma->vm_start;
+	o->vma_end = vma->vm_end;
+	o->vma_pgoff = vma->vm_pgoff;
+	memcpy(&flags, (const void *)&vma->vm_flags, sizeof(flags));
+	o->vma_flags = flags;
+	o->vma_private_data = (uintptr_t)vma->vm_private_data;
+}
+
 int mmh_leaf_munmap(struct mm_struct *mm, unsigned long start, size_t len)
 {
-	int ret = mmh_inject(&mmh_state.s->munmap, ++mmh_state.munmap_calls);
+	int ret = mmh_inject(&mmh_state.s->munmap, &mmh_state.munmap_calls);
 
 	mmh_event(MMH_EV_MUNMAP, ret, (uintptr_t)mm, start, len, 0);
+	if (!ret && mmh_state.vma) {
+		/* The VMA is gone: keep its last state, and catch later reads. */
+		mmh_snapshot_vma(mmh_state.o, mmh_state.vma);
+		mmh_state.o->vma_unmapped = 1;
+		MMH_POISON(mmh_state.vma, sizeof(*mmh_state.vma));
+		mmh_state.vma = NULL;
+	}
 	return ret;
+}
+
+int mmh_leaf_devmem_check(unsigned int deny_bit)
+{
+	int allowed = !(mmh_state.s->devmem_deny & deny_bit);
+
+	mmh_event(MMH_EV_DEVMEM_CHECK, 0, deny_bit, (uint64_t)allowed, 0, 0);
+	return allowed;
+}
+
+pgprot_t mmh_leaf_phys_mem_access_prot(pgprot_t prot)
+{
+	return prot;
 }
 
 void mmh_leaf_rmap_unlock(struct address_space *mapping)
@@ -117,11 +199,12 @@ pgprot_t mmh_pgprot_decrypted(pgprot_t prot)
 	return prot;
 }
 
+#ifdef MMH_CAP_VM_OPS_MAPPED
 static int mmh_mapped(unsigned long start, unsigned long end, pgoff_t pgoff,
 		      const struct file *file, void **vm_private_data)
 {
 	const struct mmh_scenario *s = mmh_state.s;
-	int ret = mmh_inject(&s->mapped, ++mmh_state.mapped_calls);
+	int ret = mmh_inject(&s->mapped, &mmh_state.mapped_calls);
 
 	mmh_event(MMH_EV_MAPPED, ret, start, end, pgoff, (uintptr_t)file);
 	if (s->mapped_sets_private_data)
@@ -129,7 +212,6 @@ static int mmh_mapped(unsigned long start, unsigned long end, pgoff_t pgoff,
 	return ret;
 }
 
-#ifdef MMH_CAP_VM_OPS_MAPPED
 /* The cast absorbs differences in const-ness of the hook's parameters. */
 static const struct vm_operations_struct mmh_ops_with_mapped = {
 	.mapped = (__typeof__(((struct vm_operations_struct *)0)->mapped))mmh_mapped,
@@ -177,6 +259,22 @@ static void mmh_set_desc_flags(struct vm_area_desc *desc, uint64_t flags)
 	desc->vma_flags.__vma_flags[0] = flags;
 #else
 	desc->vm_flags = flags;
+#endif
+}
+
+static void mmh_snapshot_desc(struct mmh_outcome *o, const struct vm_area_desc *desc)
+{
+	o->desc_action_type = desc->action.type;
+	o->desc_pgoff = desc->pgoff;
+	o->desc_vm_flags = mmh_desc_flags(desc);
+	o->desc_remap_start = desc->action.remap.start;
+	o->desc_remap_pfn = desc->action.remap.start_pfn;
+	o->desc_remap_size = desc->action.remap.size;
+#ifdef MMH_CAP_VM_OPS_MAPPED
+	o->desc_has_mapped = desc->vm_ops && desc->vm_ops->mapped;
+#endif
+#ifdef MMH_CAP_ERROR_OVERRIDE
+	o->desc_error_override = desc->action.error_override;
 #endif
 }
 
@@ -245,6 +343,7 @@ void mmh_run(const struct mmh_scenario *s, struct mmh_outcome *o)
 	static _Thread_local struct vm_area_desc desc;
 	uint64_t flags;
 
+	MMH_UNPOISON(&vma, sizeof(vma));
 	memset(o, 0, sizeof(*o));
 	memset(&mmh_state, 0, sizeof(mmh_state));
 	memset(&mm, 0, sizeof(mm));
@@ -273,16 +372,22 @@ void mmh_run(const struct mmh_scenario *s, struct mmh_outcome *o)
 	desc.private_data = (void *)(uintptr_t)s->private_data;
 	mmh_set_action(&desc.action, s);
 
+	if (s->stage == MMH_STAGE_DEVMEM) {
+#ifdef MMH_CAP_DEVMEM
+		o->hook_ret = mmap_mem_prepare(&desc);
+		o->hooked = 1;
+		if (o->hook_ret)
+			goto out;
+#else
+		/* The runner's caller checks capabilities first. */
+		abort();
+#endif
+	}
+
 	if (s->stage != MMH_STAGE_COMPLETE) {
 		o->prepare_ret = mmh_prepare(&desc);
 		o->prepared = 1;
 	}
-	o->desc_action_type = desc.action.type;
-	o->desc_pgoff = desc.pgoff;
-	o->desc_vm_flags = mmh_desc_flags(&desc);
-	o->desc_remap_start = desc.action.remap.start;
-	o->desc_remap_pfn = desc.action.remap.start_pfn;
-	o->desc_remap_size = desc.action.remap.size;
 
 	if (s->stage != MMH_STAGE_PREPARE && o->prepare_ret == 0) {
 		/* As __mmap_region() sets up the new VMA from the descriptor. */
@@ -301,16 +406,15 @@ void mmh_run(const struct mmh_scenario *s, struct mmh_outcome *o)
 			mmh_event(MMH_EV_RMAP_LOCK, 0, (uintptr_t)(vma.vm_file ? vma.vm_file->f_mapping : NULL), 0, 0, 0);
 			mmh_state.rmap_locked++;
 		}
+		mmh_state.vma = &vma;
 		o->complete_ret = mmh_complete(&vma, &desc.action, s->is_compat);
 		o->completed = 1;
 	}
 
-	o->vma_start = vma.vm_start;
-	o->vma_end = vma.vm_end;
-	o->vma_pgoff = vma.vm_pgoff;
-	memcpy(&flags, (const void *)&vma.vm_flags, sizeof(flags));
-	o->vma_flags = flags;
-	o->vma_private_data = (uintptr_t)vma.vm_private_data;
+out:
+	mmh_snapshot_desc(o, &desc);
+	if (!o->vma_unmapped)
+		mmh_snapshot_vma(o, &vma);
 	o->rmap_left_locked = mmh_state.rmap_locked > 0;
 	mmh_state.s = NULL;
 	mmh_state.o = NULL;

@@ -15,6 +15,8 @@ enum mmh_stage {
 	MMH_STAGE_PREPARE_AND_COMPLETE = 0,
 	MMH_STAGE_PREPARE = 1,
 	MMH_STAGE_COMPLETE = 2,
+	/* /dev/mem's mmap_mem_prepare() hook, then prepare and complete. */
+	MMH_STAGE_DEVMEM = 3,
 };
 
 /* What vm_ops the VMA has. */
@@ -24,10 +26,25 @@ enum mmh_vm_ops {
 	MMH_VM_OPS_WITH_MAPPED = 2,
 };
 
-/* A leaf's result: `ret` on the `nth` call (1-based), or on every call if nth is 0. */
+/*
+ * A leaf's result: `ret` on the `nth` call (1-based), or on every call if nth
+ * is 0; only for calls made from lines site_first..site_last of site_file,
+ * if site_file is set (the kernel file and lines of one function).
+ */
 struct mmh_injection {
 	int32_t ret;
 	uint32_t nth;
+	uint32_t site_first;
+	uint32_t site_last;
+	char site_file[32];
+};
+
+/* /dev/mem's checks that a scenario makes fail (all pass when 0). */
+enum mmh_devmem_deny {
+	MMH_DEVMEM_DENY_VALID_RANGE = 1,	/* valid_mmap_phys_addr_range() */
+	MMH_DEVMEM_DENY_PRIVATE = 2,		/* private_mapping_ok() */
+	MMH_DEVMEM_DENY_RANGE = 4,		/* range_is_allowed() */
+	MMH_DEVMEM_DENY_PROT = 8,		/* phys_mem_access_prot_allowed() */
 };
 
 struct mmh_scenario {
@@ -63,6 +80,9 @@ struct mmh_scenario {
 	struct mmh_injection mapped;
 	/* The private data vm_ops->mapped() sets, when non-zero. */
 	uint64_t mapped_sets_private_data;
+	/* enum mmh_devmem_deny bits. */
+	uint32_t devmem_deny;
+	uint32_t pad;
 };
 
 enum mmh_event_kind {
@@ -74,12 +94,16 @@ enum mmh_event_kind {
 	MMH_EV_RMAP_UNLOCK = 6,		/* mapping */
 	MMH_EV_MMAP_READ_TRYLOCK = 7,	/* mm */
 	MMH_EV_PGPROT_DECRYPTED = 8,	/* pgprot */
+	MMH_EV_DEVMEM_CHECK = 9,	/* enum mmh_devmem_deny bit, allowed */
 };
 
 struct mmh_event {
 	uint32_t kind;
 	int32_t ret;
 	uint64_t args[4];
+	/* Where the extracted code made the call (0 if not from it). */
+	uint32_t site_line;
+	char site_file[28];
 };
 
 struct mmh_warn {
@@ -104,17 +128,24 @@ struct mmh_outcome {
 	uint8_t completed;
 	/* The rmap lock was still held when the scenario ended. */
 	uint8_t rmap_left_locked;
-	uint8_t pad;
+	/* The VMA was unmapped: the vma_* fields are its state at do_munmap(). */
+	uint8_t vma_unmapped;
 	int32_t prepare_ret;
 	int32_t complete_ret;
+	/* The driver's .mmap_prepare hook, for MMH_STAGE_DEVMEM. */
+	uint8_t hooked;
+	uint8_t pad[3];
+	int32_t hook_ret;
 	uint32_t n_events;
 	uint32_t n_warns;
 	/* Counts beyond the arrays' capacity are kept; entries are not. */
 	struct mmh_event events[MMH_MAX_EVENTS];
 	struct mmh_warn warns[MMH_MAX_WARNS];
-	/* The descriptor after prepare. */
+	/* The descriptor after prepare (and the driver's hook). */
 	uint32_t desc_action_type;
-	uint32_t pad2;
+	int32_t desc_error_override;
+	uint8_t desc_has_mapped;
+	uint8_t pad2[7];
 	uint64_t desc_pgoff;
 	uint64_t desc_vm_flags;
 	uint64_t desc_remap_start;
@@ -131,5 +162,8 @@ struct mmh_outcome {
 
 /* Runs one scenario on the calling thread. */
 void mmh_run(const struct mmh_scenario *s, struct mmh_outcome *o);
+
+/* WARNs on this thread, in or out of a scenario, for direct calls. */
+uint64_t mmh_thread_warns(void);
 
 #endif /* MMH_SCENARIO_H */

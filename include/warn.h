@@ -4,13 +4,15 @@
  * theirs print, and WARN_ON_ONCE fires once per site per process, so a test
  * could not see a WARN that an earlier test already hit. Ours record every
  * hit with the kernel file and line (the extract carries #line directives),
- * per scenario, per thread. Each macro stringifies its own argument: one
+ * per scenario, per thread; a BUG aborts with its place on stderr. Each macro stringifies its own argument: one
  * defined through another would record the condition macro-expanded.
  */
 #ifndef MMH_WARN_H
 #define MMH_WARN_H
 
 int mmh_warn(int cond, const char *file, int line, const char *expr);
+/* Prints where, then aborts: in a runner that is a crash outcome. */
+_Noreturn void mmh_bug(const char *file, int line, const char *expr);
 
 #define MMH_WARN(cond, text) mmh_warn(!!(cond), __FILE__, __LINE__, text)
 
@@ -30,5 +32,14 @@ int mmh_warn(int cond, const char *file, int line, const char *expr);
 #define VM_WARN_ON_ONCE(cond) MMH_WARN(cond, #cond)
 #define VM_WARN_ON_ONCE_VMA(cond, vma) MMH_WARN(cond, #cond)
 #define VM_WARN_ON_VMG(cond, vmg) MMH_WARN(cond, #cond)
+
+#undef BUG
+#undef BUG_ON
+#undef VM_BUG_ON
+#undef VM_BUG_ON_VMA
+#define BUG() mmh_bug(__FILE__, __LINE__, "BUG()")
+#define BUG_ON(cond) do { if (cond) mmh_bug(__FILE__, __LINE__, #cond); } while (0)
+#define VM_BUG_ON(cond) do { if (cond) mmh_bug(__FILE__, __LINE__, #cond); } while (0)
+#define VM_BUG_ON_VMA(cond, vma) do { if (cond) mmh_bug(__FILE__, __LINE__, #cond); } while (0)
 
 #endif /* MMH_WARN_H */

@@ -5,6 +5,7 @@
 use crate::outcome::{Crash, Outcome};
 use crate::raw;
 use crate::scenario::Scenario;
+use mmharness_build::artifact::Manifest;
 use mmharness_build::caps::Capabilities;
 use mmharness_sys as sys;
 use std::io::{Read, Write};
@@ -19,23 +20,31 @@ pub enum RunError {
     Encoding { path: PathBuf, scenario: u32, outcome: u32 },
     #[error("talking to the runner {path}: {source}")]
     Io { path: PathBuf, source: std::io::Error },
+    #[error("the injection site `{0}` is not a function extracted from this tree")]
+    UnknownSite(String),
 }
 
 /// Something that runs scenarios on one tree.
 pub trait Backend {
     fn run(&mut self, s: &Scenario) -> Result<Outcome, RunError>;
-    fn capabilities(&self) -> &Capabilities;
+    fn manifest(&self) -> &Manifest;
+    fn capabilities(&self) -> &Capabilities {
+        &self.manifest().capabilities
+    }
 }
 
 /// The manifest of the tree this crate was linked with.
-pub fn linked_manifest() -> mmharness_build::artifact::Manifest {
-    serde_json::from_str(sys::MANIFEST_JSON).expect("build.rs writes a valid manifest")
+pub fn linked_manifest() -> &'static Manifest {
+    static MANIFEST: std::sync::OnceLock<Manifest> = std::sync::OnceLock::new();
+    MANIFEST.get_or_init(|| serde_json::from_str(sys::MANIFEST_JSON).expect("build.rs writes a valid manifest"))
 }
 
 /// Runs one scenario in this process, on the linked tree. A crash of the
 /// code under test ends this process: use [`Runner`] to contain it.
+///
+/// Panics if the scenario names an injection site the tree lacks.
 pub fn run_in_process(s: &Scenario) -> Outcome {
-    let input = raw::scenario(s);
+    let input = raw::scenario(s, &linked_manifest().extracted).unwrap_or_else(|e| panic!("{e}"));
     let mut out = raw::empty_outcome();
     // SAFETY: both pointers are valid for the call; mmh_run keeps neither.
     unsafe { sys::mmh_run(&input, &mut out) };
@@ -43,19 +52,12 @@ pub fn run_in_process(s: &Scenario) -> Outcome {
 }
 
 /// The in-process backend.
-pub struct InProcess {
-    caps: Capabilities,
-}
+#[derive(Default)]
+pub struct InProcess;
 
 impl InProcess {
     pub fn new() -> Self {
-        Self { caps: linked_manifest().capabilities }
-    }
-}
-
-impl Default for InProcess {
-    fn default() -> Self {
-        Self::new()
+        Self
     }
 }
 
@@ -63,8 +65,8 @@ impl Backend for InProcess {
     fn run(&mut self, s: &Scenario) -> Result<Outcome, RunError> {
         Ok(run_in_process(s))
     }
-    fn capabilities(&self) -> &Capabilities {
-        &self.caps
+    fn manifest(&self) -> &Manifest {
+        linked_manifest()
     }
 }
 
@@ -78,25 +80,25 @@ struct Child_ {
 /// crash.
 pub struct Runner {
     path: PathBuf,
-    caps: Capabilities,
+    manifest: Manifest,
     child: Option<Child_>,
 }
 
 const HELLO_MAGIC: u32 = 0x3148_4d4d;
 
 impl Runner {
-    pub fn new(path: &Path, caps: Capabilities) -> Self {
-        Self { path: path.to_path_buf(), caps, child: None }
+    pub fn new(path: &Path, manifest: Manifest) -> Self {
+        Self { path: path.to_path_buf(), manifest, child: None }
     }
 
     /// The runner of an artifact.
     pub fn for_artifact(a: &mmharness_build::artifact::Artifact) -> Self {
-        Self::new(&a.runner(), a.manifest.capabilities.clone())
+        Self::new(&a.runner(), a.manifest.clone())
     }
 
     /// The runner of the linked tree.
     pub fn linked() -> Self {
-        Self::new(&Path::new(sys::ARTIFACT_DIR).join("runner"), linked_manifest().capabilities)
+        Self::new(&Path::new(sys::ARTIFACT_DIR).join("runner"), linked_manifest().clone())
     }
 
     fn io_err(&self, source: std::io::Error) -> RunError {
@@ -158,7 +160,7 @@ fn signal_name(sig: i32) -> String {
 
 impl Backend for Runner {
     fn run(&mut self, s: &Scenario) -> Result<Outcome, RunError> {
-        let input = raw::scenario(s);
+        let input = raw::scenario(s, &self.manifest.extracted)?;
         let child = self.start()?;
         let mut buf = vec![0u8; std::mem::size_of::<sys::mmh_outcome>()];
         let ok = child.stdin.write_all(raw::bytes_of(&input)).and_then(|_| child.stdin.flush()).is_ok()
@@ -168,8 +170,8 @@ impl Backend for Runner {
         }
         Ok(raw::outcome(&raw::outcome_from_bytes(&buf)))
     }
-    fn capabilities(&self) -> &Capabilities {
-        &self.caps
+    fn manifest(&self) -> &Manifest {
+        &self.manifest
     }
 }
 

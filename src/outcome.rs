@@ -56,15 +56,59 @@ pub enum Obj {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "leaf", rename_all = "snake_case")]
 pub enum Event {
-    Remap { vma: Obj, addr: u64, pfn: u64, size: u64, ret: Ret },
-    InsertPages { vma: Obj, addr: u64, nr_pages: u64, ret: Ret },
-    Munmap { mm: Obj, start: u64, len: u64, ret: Ret },
-    Mapped { start: u64, end: u64, pgoff: u64, file: Obj, ret: Ret },
-    RmapLock { mapping: Obj },
-    RmapUnlock { mapping: Obj },
-    MmapReadTrylock { mm: Obj },
-    PgprotDecrypted { prot: u64 },
-    Unknown { kind: u32 },
+    Remap {
+        vma: Obj,
+        addr: u64,
+        pfn: u64,
+        size: u64,
+        ret: Ret,
+    },
+    InsertPages {
+        vma: Obj,
+        addr: u64,
+        nr_pages: u64,
+        ret: Ret,
+    },
+    Munmap {
+        mm: Obj,
+        start: u64,
+        len: u64,
+        ret: Ret,
+    },
+    Mapped {
+        start: u64,
+        end: u64,
+        pgoff: u64,
+        file: Obj,
+        ret: Ret,
+    },
+    RmapLock {
+        mapping: Obj,
+    },
+    RmapUnlock {
+        mapping: Obj,
+    },
+    MmapReadTrylock {
+        mm: Obj,
+    },
+    PgprotDecrypted {
+        prot: u64,
+    },
+    /// One of /dev/mem's checks (`scenario::devmem_deny` bit) and its answer.
+    DevMemCheck {
+        check: u32,
+        allowed: bool,
+    },
+    Unknown {
+        kind: u32,
+    },
+}
+
+/// Where the extracted kernel code made a call.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Site {
+    pub file: String,
+    pub line: u32,
 }
 
 /// A WARN that fired, where the kernel code has it.
@@ -89,6 +133,9 @@ pub struct DescAfter {
     pub remap_start: u64,
     pub remap_pfn: u64,
     pub remap_size: u64,
+    pub error_override: i32,
+    /// The descriptor's `vm_ops` has `mapped`.
+    pub has_mapped: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -110,25 +157,32 @@ pub struct Crash {
 
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Outcome {
+    /// The driver's `.mmap_prepare` hook's result, if it ran.
+    pub hook: Option<Ret>,
     /// `mmap_action_prepare`'s result, if it ran.
     pub prepare: Option<Ret>,
     /// `mmap_action_complete`'s result, if it ran.
     pub complete: Option<Ret>,
     pub events: Vec<Event>,
+    /// For each event, where the extracted code made the call.
+    pub event_sites: Vec<Option<Site>>,
     /// Events past the recorder's capacity, counted but not kept.
     pub events_dropped: u32,
     pub warns: Vec<Warn>,
     pub warns_dropped: u32,
     pub desc: DescAfter,
+    /// The VMA's state at the end, or when `do_munmap` removed it.
     pub vma: VmaAfter,
+    pub vma_unmapped: bool,
     pub rmap_left_locked: bool,
     pub crash: Option<Crash>,
 }
 
 impl Outcome {
-    /// What the mmap caller sees: complete's result if it ran, else prepare's.
+    /// What the mmap caller sees: complete's result if it ran, else
+    /// prepare's, else the driver hook's.
     pub fn ret(&self) -> Ret {
-        self.complete.or(self.prepare).unwrap_or(Ret(0))
+        self.complete.or(self.prepare).or(self.hook).unwrap_or(Ret(0))
     }
 
     pub fn unmaps(&self) -> Vec<&Event> {

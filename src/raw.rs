@@ -1,20 +1,33 @@
 //! Conversion between the safe types and the fixed C encoding of
 //! `include/scenario.h`, the one place that knows its layout.
 
-use crate::outcome::{DescAfter, Event, Obj, Outcome, Ret, VmaAfter, Warn};
+use crate::backend::RunError;
+use crate::outcome::{DescAfter, Event, Obj, Outcome, Ret, Site, VmaAfter, Warn};
 use crate::scenario::{ActionType, Injection, Scenario, Stage, VmOps};
+use mmharness_build::artifact::Extracted;
 use mmharness_sys as sys;
 
-fn injection(i: Injection) -> sys::mmh_injection {
-    sys::mmh_injection { ret: i.ret, nth: i.nth }
+/// An injection, its site resolved to the lines of that function in this tree.
+fn injection(i: &Injection, extracted: &[Extracted]) -> Result<sys::mmh_injection, RunError> {
+    let mut raw = sys::mmh_injection { ret: i.ret, nth: i.nth, site_first: 0, site_last: 0, site_file: [0; 32] };
+    if let Some(site) = &i.site {
+        let f = extracted.iter().find(|e| &e.name == site).ok_or_else(|| RunError::UnknownSite(site.clone()))?;
+        raw.site_first = f.line as u32;
+        raw.site_last = f.end_line as u32;
+        for (dst, src) in raw.site_file.iter_mut().zip(f.file.bytes().take(31)) {
+            *dst = src as std::os::raw::c_char;
+        }
+    }
+    Ok(raw)
 }
 
-pub fn scenario(s: &Scenario) -> sys::mmh_scenario {
-    sys::mmh_scenario {
+pub fn scenario(s: &Scenario, extracted: &[Extracted]) -> Result<sys::mmh_scenario, RunError> {
+    Ok(sys::mmh_scenario {
         stage: match s.stage {
             Stage::PrepareAndComplete => sys::mmh_stage_MMH_STAGE_PREPARE_AND_COMPLETE,
             Stage::PrepareOnly => sys::mmh_stage_MMH_STAGE_PREPARE,
             Stage::CompleteOnly => sys::mmh_stage_MMH_STAGE_COMPLETE,
+            Stage::DevMem => sys::mmh_stage_MMH_STAGE_DEVMEM,
         },
         action_type: s.action.0,
         error_override: s.error_override,
@@ -38,12 +51,14 @@ pub fn scenario(s: &Scenario) -> sys::mmh_scenario {
         phys_size: s.phys_size,
         kernel_start: s.kernel_start,
         kernel_nr_pages: s.kernel_nr_pages,
-        remap: injection(s.remap),
-        insert_pages: injection(s.insert_pages),
-        munmap: injection(s.munmap),
-        mapped: injection(s.mapped),
+        remap: injection(&s.remap, extracted)?,
+        insert_pages: injection(&s.insert_pages, extracted)?,
+        munmap: injection(&s.munmap, extracted)?,
+        mapped: injection(&s.mapped, extracted)?,
         mapped_sets_private_data: s.mapped_sets_private_data,
-    }
+        devmem_deny: s.devmem_deny,
+        pad: 0,
+    })
 }
 
 fn c_string(bytes: &[std::os::raw::c_char]) -> String {
@@ -80,9 +95,14 @@ pub fn outcome(o: &sys::mmh_outcome) -> Outcome {
                 sys::mmh_event_kind_MMH_EV_RMAP_UNLOCK => Event::RmapUnlock { mapping: obj(a0) },
                 sys::mmh_event_kind_MMH_EV_MMAP_READ_TRYLOCK => Event::MmapReadTrylock { mm: obj(a0) },
                 sys::mmh_event_kind_MMH_EV_PGPROT_DECRYPTED => Event::PgprotDecrypted { prot: a0 },
+                sys::mmh_event_kind_MMH_EV_DEVMEM_CHECK => Event::DevMemCheck { check: a0 as u32, allowed: a1 != 0 },
                 kind => Event::Unknown { kind },
             }
         })
+        .collect();
+    let event_sites = o.events[..kept]
+        .iter()
+        .map(|e| (e.site_line != 0).then(|| Site { file: c_string(&e.site_file), line: e.site_line }))
         .collect();
     let kept_warns = (o.n_warns as usize).min(o.warns.len());
     let warns = o.warns[..kept_warns]
@@ -90,9 +110,11 @@ pub fn outcome(o: &sys::mmh_outcome) -> Outcome {
         .map(|w| Warn { file: c_string(&w.file), line: w.line, condition: c_string(&w.expr) })
         .collect();
     Outcome {
+        hook: (o.hooked != 0).then_some(Ret(o.hook_ret)),
         prepare: (o.prepared != 0).then_some(Ret(o.prepare_ret)),
         complete: (o.completed != 0).then_some(Ret(o.complete_ret)),
         events,
+        event_sites,
         events_dropped: o.n_events - kept as u32,
         warns,
         warns_dropped: o.n_warns - kept_warns as u32,
@@ -103,6 +125,8 @@ pub fn outcome(o: &sys::mmh_outcome) -> Outcome {
             remap_start: o.desc_remap_start,
             remap_pfn: o.desc_remap_pfn,
             remap_size: o.desc_remap_size,
+            error_override: o.desc_error_override,
+            has_mapped: o.desc_has_mapped != 0,
         },
         vma: VmaAfter {
             start: o.vma_start,
@@ -111,6 +135,7 @@ pub fn outcome(o: &sys::mmh_outcome) -> Outcome {
             vm_flags: o.vma_flags,
             private_data: o.vma_private_data,
         },
+        vma_unmapped: o.vma_unmapped != 0,
         rmap_left_locked: o.rmap_left_locked != 0,
         crash: None,
     }
@@ -118,8 +143,8 @@ pub fn outcome(o: &sys::mmh_outcome) -> Outcome {
 
 /// The bytes of a value of one of the encoding's plain C structs.
 pub fn bytes_of<T: Copy>(v: &T) -> &[u8] {
-    // SAFETY: T is one of the bindgen structs of scenario.h: plain data
-    // whose padding the C side zeroes or ignores.
+    // SAFETY: T is one of the bindgen structs of scenario.h: plain data,
+    // laid out without implicit padding (scenario.h spells out its pads).
     unsafe { std::slice::from_raw_parts((v as *const T).cast::<u8>(), std::mem::size_of::<T>()) }
 }
 

@@ -27,18 +27,31 @@ impl ActionType {
     }
 }
 
-/// The result a leaf returns: on every call, or only on the nth (1-based).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+/// The result a leaf returns: on every call, or only on the nth (1-based),
+/// and only for calls from one kernel function if `site` names it.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Injection {
     pub ret: i32,
     pub nth: u32,
+    /// An extracted function: only its calls to the leaf see `ret`.
+    pub site: Option<String>,
 }
 
 impl Injection {
-    pub const NONE: Self = Self { ret: 0, nth: 0 };
+    pub const NONE: Self = Self { ret: 0, nth: 0, site: None };
 
     pub fn always(ret: i32) -> Self {
-        Self { ret, nth: 0 }
+        Self { ret, ..Self::NONE }
+    }
+
+    /// `ret` on the `nth` matching call only.
+    pub fn nth(ret: i32, nth: u32) -> Self {
+        Self { ret, nth, site: None }
+    }
+
+    /// Only calls made from inside the kernel function `site` see `ret`.
+    pub fn from(self, site: &str) -> Self {
+        Self { site: Some(site.to_string()), ..self }
     }
 }
 
@@ -51,6 +64,17 @@ pub enum Stage {
     PrepareOnly,
     /// `mmap_action_complete` alone, on a descriptor that skipped prepare.
     CompleteOnly,
+    /// `/dev/mem`'s own `mmap_mem_prepare` hook sets the action up, then
+    /// prepare and complete run as mmap runs them.
+    DevMem,
+}
+
+/// `/dev/mem`'s checks a scenario makes refuse (`Scenario::devmem_deny` bits).
+pub mod devmem_deny {
+    pub const VALID_RANGE: u32 = 1;
+    pub const PRIVATE_MAPPING: u32 = 2;
+    pub const RANGE_ALLOWED: u32 = 4;
+    pub const PROT_ALLOWED: u32 = 8;
 }
 
 /// `vm_ops` of the VMA.
@@ -102,6 +126,8 @@ pub struct Scenario {
     pub mapped: Injection,
     /// What `vm_ops->mapped` stores through its private-data pointer (0: nothing).
     pub mapped_sets_private_data: u64,
+    /// `devmem_deny` bits: the /dev/mem checks that refuse.
+    pub devmem_deny: u32,
 }
 
 impl Default for Scenario {
@@ -132,6 +158,7 @@ impl Default for Scenario {
             munmap: Injection::NONE,
             mapped: Injection::NONE,
             mapped_sets_private_data: 0,
+            devmem_deny: 0,
         }
     }
 }
@@ -162,6 +189,11 @@ impl Scenario {
             kernel_nr_pages: (d.end - d.start) / PAGE_SIZE,
             ..d
         }
+    }
+
+    /// An mmap of /dev/mem at physical page `pgoff`, through its own hook.
+    pub fn devmem(pgoff: u64) -> Self {
+        Self { stage: Stage::DevMem, pgoff, vm_ops: VmOps::None, ..Self::default() }
     }
 
     pub fn len(&self) -> u64 {

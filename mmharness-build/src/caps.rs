@@ -39,6 +39,8 @@ pub struct Capabilities {
     pub split_tools_headers: bool,
     /// `mm/util.c` has a `#else` (nommu) branch of the entry points.
     pub nommu_variants: bool,
+    /// `drivers/char/mem.c` has `mmap_mem_prepare`, /dev/mem's hook.
+    pub devmem: bool,
 }
 
 impl Capabilities {
@@ -74,6 +76,7 @@ impl Capabilities {
         add(self.has_action("MMAP_MAP_KERNEL_PAGES"), "map_kernel_pages");
         add(self.split_tools_headers, "split_tools_headers");
         add(self.nommu_variants, "nommu_variants");
+        add(self.devmem, "devmem");
         v
     }
 
@@ -94,6 +97,7 @@ impl Capabilities {
         "map_kernel_pages",
         "split_tools_headers",
         "nommu_variants",
+        "devmem",
     ];
 
     /// `#define MMH_CAP_*` lines for the driver.
@@ -140,6 +144,7 @@ pub struct Inputs<'a> {
     pub prepare_header: &'a str,
     pub complete_header: &'a str,
     pub nommu_variants: bool,
+    pub devmem: bool,
 }
 
 pub fn detect(i: &Inputs) -> Capabilities {
@@ -165,6 +170,7 @@ pub fn detect(i: &Inputs) -> Capabilities {
         action_types: enum_values(&types),
         split_tools_headers: i.split_tools_headers,
         nommu_variants: i.nommu_variants,
+        devmem: i.devmem,
     }
 }
 
@@ -223,6 +229,7 @@ struct vm_operations_struct { void (*open)(struct vm_area_struct *vma); };
             complete_header:
                 "int mmap_action_complete(struct vm_area_struct *vma, struct mmap_action *action, bool is_compat)",
             nommu_variants: true,
+            devmem: true,
         });
         assert!(c.error_override && !c.error_hook && !c.success_hook && c.vm_ops_mapped);
         assert!(c.prepare_returns_error && c.desc_vma_flags && c.is_compat());
@@ -238,6 +245,7 @@ struct vm_operations_struct { void (*open)(struct vm_area_struct *vma); };
             prepare_header: "void mmap_action_prepare(struct mmap_action *action, struct vm_area_desc *desc)",
             complete_header: "int mmap_action_complete(struct mmap_action *action, struct vm_area_struct *vma)",
             nommu_variants: true,
+            devmem: true,
         });
         assert!(!c.error_override && c.error_hook && c.success_hook && !c.vm_ops_mapped);
         assert!(!c.prepare_returns_error && !c.desc_vma_flags);
@@ -253,6 +261,7 @@ struct vm_operations_struct { void (*open)(struct vm_area_struct *vma); };
             prepare_header: "int mmap_action_prepare(struct vm_area_desc *desc)",
             complete_header: "int mmap_action_complete(struct vm_area_struct *vma, struct mmap_action *action)",
             nommu_variants: false,
+            devmem: false,
         });
         assert_eq!(c.complete, CompleteShape::VmaAction);
     }
@@ -265,6 +274,7 @@ struct vm_operations_struct { void (*open)(struct vm_area_struct *vma); };
             prepare_header: "int f(struct vm_area_desc *desc)",
             complete_header: "int f(a, b, c)",
             nommu_variants: true,
+            devmem: true,
         });
         assert!(c.names().iter().all(|n| Capabilities::ALL_NAMES.contains(n)));
     }

@@ -19,6 +19,21 @@ pub const LEAVES: &[Leaf] = &[
     Leaf { name: "do_munmap", declared_in: &["include/linux/mm.h"] },
     Leaf { name: "i_mmap_unlock_write", declared_in: &["include/linux/fs.h"] },
     Leaf { name: "mmap_read_trylock", declared_in: &["include/linux/mmap_lock.h"] },
+    // /dev/mem's checks, so a scenario can make each one refuse.
+    Leaf { name: "valid_mmap_phys_addr_range", declared_in: &["drivers/char/mem.c"] },
+    Leaf { name: "private_mapping_ok", declared_in: &["drivers/char/mem.c"] },
+    Leaf { name: "range_is_allowed", declared_in: &["include/linux/io.h"] },
+    Leaf { name: "phys_mem_access_prot_allowed", declared_in: &["include/linux/pgtable.h"] },
+    Leaf { name: "phys_mem_access_prot", declared_in: &["drivers/char/mem.c"] },
+];
+
+/// Files the leaves are declared in, beyond the extracted code's own.
+pub const DECLARATION_FILES: &[&str] = &[
+    "include/linux/mm.h",
+    "include/linux/fs.h",
+    "include/linux/mmap_lock.h",
+    "include/linux/io.h",
+    "include/linux/pgtable.h",
 ];
 
 pub const MACRO_LEAVES: &[&str] = &["pgprot_decrypted"];
@@ -66,6 +81,13 @@ fn param_type(param: &str) -> String {
     } else {
         p.to_string()
     }
+}
+
+/// A macro that records where the extracted code calls `name`: defined after
+/// the shims and before the extract, so `__FILE__` and `__LINE__` are the
+/// kernel's (through `#line`), and undefined after it.
+pub fn site_macro(name: &str) -> String {
+    format!("#define {name}(...) (mmh_site(__FILE__, __LINE__), {name}(__VA_ARGS__))\n")
 }
 
 impl Signature {
