@@ -69,6 +69,8 @@ static void mmh_event(uint32_t kind, int32_t ret, uint64_t a0, uint64_t a1, uint
 {
 	struct mmh_outcome *o = mmh_state.o;
 
+	if (!o)
+		return;
 	if (o->n_events < MMH_MAX_EVENTS) {
 		struct mmh_event *e = &o->events[o->n_events];
 
@@ -91,6 +93,8 @@ static void mmh_event(uint32_t kind, int32_t ret, uint64_t a0, uint64_t a1, uint
 /* The injected result of this call to a leaf, counting the calls it matches. */
 static int mmh_inject(const struct mmh_injection *inj, unsigned int *calls)
 {
+	if (!inj)
+		return 0;
 	if (inj->site_file[0]) {
 		const char *file = mmh_state.site_file;
 		unsigned int line = (unsigned int)mmh_state.site_line;
@@ -126,7 +130,7 @@ int mmh_warn(int cond, const char *file, int line, const char *expr)
 
 int mmh_leaf_remap(struct vm_area_struct *vma, unsigned long addr, unsigned long pfn, unsigned long size)
 {
-	int ret = mmh_inject(&mmh_state.s->remap, &mmh_state.remap_calls);
+	int ret = mmh_inject(mmh_state.s ? &mmh_state.s->remap : NULL, &mmh_state.remap_calls);
 
 	mmh_event(MMH_EV_REMAP, ret, (uintptr_t)vma, addr, pfn, size);
 	return ret;
@@ -134,7 +138,7 @@ int mmh_leaf_remap(struct vm_area_struct *vma, unsigned long addr, unsigned long
 
 int mmh_leaf_insert_pages(struct vm_area_struct *vma, unsigned long addr, unsigned long *num)
 {
-	int ret = mmh_inject(&mmh_state.s->insert_pages, &mmh_state.insert_calls);
+	int ret = mmh_inject(mmh_state.s ? &mmh_state.s->insert_pages : NULL, &mmh_state.insert_calls);
 
 	mmh_event(MMH_EV_INSERT_PAGES, ret, (uintptr_t)vma, addr, *num, 0);
 	return ret;
@@ -154,10 +158,10 @@ static void mmh_snapshot_vma(struct mmh_outcome *o, const struct vm_area_struct 
 
 int mmh_leaf_munmap(struct mm_struct *mm, unsigned long start, size_t len)
 {
-	int ret = mmh_inject(&mmh_state.s->munmap, &mmh_state.munmap_calls);
+	int ret = mmh_inject(mmh_state.s ? &mmh_state.s->munmap : NULL, &mmh_state.munmap_calls);
 
 	mmh_event(MMH_EV_MUNMAP, ret, (uintptr_t)mm, start, len, 0);
-	if (!ret && mmh_state.vma) {
+	if (!ret && mmh_state.vma && mmh_state.o) {
 		/* The VMA is gone: keep its last state, and catch later reads. */
 		mmh_snapshot_vma(mmh_state.o, mmh_state.vma);
 		mmh_state.o->vma_unmapped = 1;
@@ -169,7 +173,7 @@ int mmh_leaf_munmap(struct mm_struct *mm, unsigned long start, size_t len)
 
 int mmh_leaf_devmem_check(unsigned int deny_bit)
 {
-	int allowed = !(mmh_state.s->devmem_deny & deny_bit);
+	int allowed = !mmh_state.s || !(mmh_state.s->devmem_deny & deny_bit);
 
 	mmh_event(MMH_EV_DEVMEM_CHECK, 0, deny_bit, (uint64_t)allowed, 0, 0);
 	return allowed;
@@ -204,10 +208,10 @@ static int mmh_mapped(unsigned long start, unsigned long end, pgoff_t pgoff,
 		      const struct file *file, void **vm_private_data)
 {
 	const struct mmh_scenario *s = mmh_state.s;
-	int ret = mmh_inject(&s->mapped, &mmh_state.mapped_calls);
+	int ret = mmh_inject(s ? &s->mapped : NULL, &mmh_state.mapped_calls);
 
 	mmh_event(MMH_EV_MAPPED, ret, start, end, pgoff, (uintptr_t)file);
-	if (s->mapped_sets_private_data)
+	if (s && s->mapped_sets_private_data)
 		*vm_private_data = (void *)(uintptr_t)s->mapped_sets_private_data;
 	return ret;
 }
@@ -334,47 +338,86 @@ static int mmh_complete(struct vm_area_struct *vma, struct mmap_action *action, 
 #endif
 }
 
-void mmh_run(const struct mmh_scenario *s, struct mmh_outcome *o)
+void mmh_desc_setup(struct vm_area_desc *desc, struct mm_struct *mm, struct file *file,
+		    const struct mmh_scenario *s)
 {
-	static _Thread_local struct mm_struct mm;
-	static _Thread_local struct address_space mapping;
-	static _Thread_local struct file file;
-	static _Thread_local struct vm_area_struct vma;
-	static _Thread_local struct vm_area_desc desc;
-	uint64_t flags;
+	memset(desc, 0, sizeof(*desc));
+	desc->mm = mm;
+	desc->file = file;
+	desc->vm_file = file;
+	desc->start = s->start;
+	desc->end = s->end;
+	desc->pgoff = s->pgoff;
+	mmh_set_desc_flags(desc, s->vm_flags);
+	desc->vm_ops = mmh_vm_ops(s->vm_ops);
+	desc->private_data = (void *)(uintptr_t)s->private_data;
+	mmh_set_action(&desc->action, s);
+}
 
-	MMH_UNPOISON(&vma, sizeof(vma));
+void mmh_vma_from_desc(struct vm_area_struct *vma, const struct vm_area_desc *desc)
+{
+	uint64_t flags = mmh_desc_flags(desc);
+
+	/* As __mmap_region() sets up the new VMA from the descriptor. */
+	memset(vma, 0, sizeof(*vma));
+	vma->vm_mm = desc->mm;
+	vma->vm_start = desc->start;
+	vma->vm_end = desc->end;
+	vma->vm_pgoff = desc->pgoff;
+	memcpy((void *)&vma->vm_flags, &flags, sizeof(flags));
+	vma->vm_page_prot = desc->page_prot;
+	vma->vm_file = desc->vm_file;
+	vma->vm_ops = desc->vm_ops;
+	vma->vm_private_data = desc->private_data;
+}
+
+void mmh_begin(const struct mmh_scenario *s, struct mmh_outcome *o, struct mm_struct *mm,
+	       struct vm_area_struct *vma)
+{
 	memset(o, 0, sizeof(*o));
 	memset(&mmh_state, 0, sizeof(mmh_state));
-	memset(&mm, 0, sizeof(mm));
-	memset(&mapping, 0, sizeof(mapping));
-	memset(&file, 0, sizeof(file));
-	memset(&vma, 0, sizeof(vma));
-	memset(&desc, 0, sizeof(desc));
 	mmh_state.s = s;
 	mmh_state.o = o;
-	mmh_task.mm = &mm;
-	file.f_mapping = &mapping;
+	mmh_state.vma = vma;
+	mmh_task.mm = mm;
+}
 
-	o->objects.mm = (uintptr_t)&mm;
-	o->objects.vma = (uintptr_t)&vma;
-	o->objects.file = s->has_file ? (uintptr_t)&file : 0;
-	o->objects.mapping = (uintptr_t)&mapping;
+void mmh_end(void)
+{
+	if (mmh_state.o)
+		mmh_state.o->rmap_left_locked = mmh_state.rmap_locked > 0;
+	mmh_state.s = NULL;
+	mmh_state.o = NULL;
+	mmh_state.vma = NULL;
+}
 
-	desc.mm = &mm;
-	desc.file = s->has_file ? &file : NULL;
-	desc.vm_file = desc.file;
-	desc.start = s->start;
-	desc.end = s->end;
-	desc.pgoff = s->pgoff;
-	mmh_set_desc_flags(&desc, s->vm_flags);
-	desc.vm_ops = mmh_vm_ops(s->vm_ops);
-	desc.private_data = (void *)(uintptr_t)s->private_data;
-	mmh_set_action(&desc.action, s);
+void mmh_run(const struct mmh_scenario *s, struct mmh_outcome *o)
+{
+	/*
+	 * Each object on the heap on its own, so that in the sanitizer build a
+	 * read past one, or of the VMA after do_munmap(), is caught.
+	 */
+	struct mm_struct *mm = calloc(1, sizeof(*mm));
+	struct address_space *mapping = calloc(1, sizeof(*mapping));
+	struct file *file = calloc(1, sizeof(*file));
+	struct vm_area_struct *vma = calloc(1, sizeof(*vma));
+	struct vm_area_desc *desc = calloc(1, sizeof(*desc));
+
+	if (!mm || !mapping || !file || !vma || !desc)
+		abort();
+	mmh_begin(s, o, mm, NULL);
+	file->f_mapping = mapping;
+
+	o->objects.mm = (uintptr_t)mm;
+	o->objects.vma = (uintptr_t)vma;
+	o->objects.file = s->has_file ? (uintptr_t)file : 0;
+	o->objects.mapping = (uintptr_t)mapping;
+
+	mmh_desc_setup(desc, mm, s->has_file ? file : NULL, s);
 
 	if (s->stage == MMH_STAGE_DEVMEM) {
 #ifdef MMH_CAP_DEVMEM
-		o->hook_ret = mmap_mem_prepare(&desc);
+		o->hook_ret = mmap_mem_prepare(desc);
 		o->hooked = 1;
 		if (o->hook_ret)
 			goto out;
@@ -385,37 +428,31 @@ void mmh_run(const struct mmh_scenario *s, struct mmh_outcome *o)
 	}
 
 	if (s->stage != MMH_STAGE_COMPLETE) {
-		o->prepare_ret = mmh_prepare(&desc);
+		o->prepare_ret = mmh_prepare(desc);
 		o->prepared = 1;
 	}
 
 	if (s->stage != MMH_STAGE_PREPARE && o->prepare_ret == 0) {
-		/* As __mmap_region() sets up the new VMA from the descriptor. */
-		vma.vm_mm = &mm;
-		vma.vm_start = desc.start;
-		vma.vm_end = desc.end;
-		vma.vm_pgoff = desc.pgoff;
-		flags = mmh_desc_flags(&desc);
-		memcpy((void *)&vma.vm_flags, &flags, sizeof(flags));
-		vma.vm_page_prot = desc.page_prot;
-		vma.vm_file = desc.vm_file;
-		vma.vm_ops = desc.vm_ops;
-		vma.vm_private_data = desc.private_data;
+		mmh_vma_from_desc(vma, desc);
 		/* The rmap lock mmap takes when it hides the VMA from rmap. */
-		if (desc.action.hide_from_rmap_until_complete) {
-			mmh_event(MMH_EV_RMAP_LOCK, 0, (uintptr_t)(vma.vm_file ? vma.vm_file->f_mapping : NULL), 0, 0, 0);
+		if (desc->action.hide_from_rmap_until_complete) {
+			mmh_event(MMH_EV_RMAP_LOCK, 0, (uintptr_t)(vma->vm_file ? vma->vm_file->f_mapping : NULL), 0, 0, 0);
 			mmh_state.rmap_locked++;
 		}
-		mmh_state.vma = &vma;
-		o->complete_ret = mmh_complete(&vma, &desc.action, s->is_compat);
+		mmh_state.vma = vma;
+		o->complete_ret = mmh_complete(vma, &desc->action, s->is_compat);
 		o->completed = 1;
 	}
 
 out:
-	mmh_snapshot_desc(o, &desc);
+	mmh_snapshot_desc(o, desc);
 	if (!o->vma_unmapped)
-		mmh_snapshot_vma(o, &vma);
-	o->rmap_left_locked = mmh_state.rmap_locked > 0;
-	mmh_state.s = NULL;
-	mmh_state.o = NULL;
+		mmh_snapshot_vma(o, vma);
+	mmh_end();
+	MMH_UNPOISON(vma, sizeof(*vma));
+	free(desc);
+	free(vma);
+	free(file);
+	free(mapping);
+	free(mm);
 }

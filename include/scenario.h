@@ -163,6 +163,23 @@ struct mmh_outcome {
 /* Runs one scenario on the calling thread. */
 void mmh_run(const struct mmh_scenario *s, struct mmh_outcome *o);
 
+/*
+ * For tests that call the kernel functions directly: record leaf calls into
+ * `o`, with `s`'s injections, until mmh_end(). `mm` is current->mm; `vma`,
+ * if set, is snapshotted when do_munmap() removes it.
+ */
+struct mm_struct;
+struct vm_area_struct;
+struct vm_area_desc;
+struct file;
+void mmh_begin(const struct mmh_scenario *s, struct mmh_outcome *o, struct mm_struct *mm,
+	       struct vm_area_struct *vma);
+void mmh_end(void);
+/* The descriptor a scenario describes, and the VMA mmap makes of one. */
+void mmh_desc_setup(struct vm_area_desc *desc, struct mm_struct *mm, struct file *file,
+		    const struct mmh_scenario *s);
+void mmh_vma_from_desc(struct vm_area_struct *vma, const struct vm_area_desc *desc);
+
 /* WARNs on this thread, in or out of a scenario, for direct calls. */
 uint64_t mmh_thread_warns(void);
 

@@ -51,6 +51,23 @@ pub fn run_in_process(s: &Scenario) -> Outcome {
     raw::outcome(&out)
 }
 
+/// The C encoding of a scenario for the linked tree, for tests that set up
+/// the kernel's structs themselves (`mmh_desc_setup`) and call its
+/// functions directly.
+pub fn raw_scenario(s: &Scenario) -> Result<sys::mmh_scenario, RunError> {
+    raw::scenario(s, &linked_manifest().extracted)
+}
+
+/// Reads what `mmh_begin`/`mmh_end` recorded around direct calls.
+pub fn outcome_of_raw(o: &sys::mmh_outcome) -> Outcome {
+    raw::outcome(o)
+}
+
+/// An all-zero `mmh_outcome` for `mmh_begin`.
+pub fn empty_raw_outcome() -> sys::mmh_outcome {
+    raw::empty_outcome()
+}
+
 /// The in-process backend.
 #[derive(Default)]
 pub struct InProcess;

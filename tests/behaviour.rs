@@ -1,47 +1,130 @@
 //! The behaviour suite on the linked tree (`KERNEL_SRC`, or the default
 //! tree): one test per catalogue entry, and the tests that need more than
-//! a scenario's summary.
+//! an outcome's summary. With `MMHARNESS_SANITIZE=1` every scenario runs in
+//! a runner built with AddressSanitizer and UBSan.
 
+use mmharness::backend::{linked_manifest, RunError};
 use mmharness::catalogue::{self, EAGAIN, EINVAL, ENOMEM};
-use mmharness::{run_in_process, Event, InProcess, Injection, Obj, Ret, Scenario};
+use mmharness::scenario::vm_flags;
+use mmharness::{run_in_process, ActionType, Backend, Event, Injection, Obj, Outcome, Ret, Runner, Scenario, Stage};
+use mmharness_build::artifact::{self, Options};
+use mmharness_build::{cache_dir, sanitize_requested, tree::Tree};
+use std::cell::RefCell;
+use std::sync::OnceLock;
 
-/// Runs the catalogue entry named like the test, in this process.
-fn check(name: &str) {
-    let entry = catalogue::entry(name).unwrap_or_else(|| panic!("no catalogue entry {name}"));
-    let caps = InProcess::new();
-    if let Err(reason) = entry.applicable(mmharness::Backend::capabilities(&caps)) {
-        panic!("{name} ran on a tree that cannot express it ({reason}): its cfg gate is wrong");
+thread_local! {
+    static RUNNER: RefCell<Option<Runner>> = const { RefCell::new(None) };
+}
+
+/// The runner of the linked tree: plain, or built with the sanitizers.
+fn new_runner() -> Runner {
+    if !sanitize_requested() {
+        return Runner::linked();
     }
-    let outcome = run_in_process(&entry.scenario);
+    static SANITIZED: OnceLock<artifact::Artifact> = OnceLock::new();
+    let art = SANITIZED.get_or_init(|| {
+        let tree = Tree::open(&linked_manifest().tree).expect("the linked tree");
+        artifact::build(&tree, &Options::runner_only(cache_dir()).sanitized(true)).expect("a sanitized build")
+    });
+    Runner::for_artifact(art)
+}
+
+fn through_runner(s: &Scenario) -> Result<Outcome, RunError> {
+    RUNNER.with(|r| r.borrow_mut().get_or_insert_with(new_runner).run(s))
+}
+
+/// A scenario's outcome: in this process, or in a runner when the
+/// sanitizers are on (their runtimes are not linked into this binary).
+fn run(s: &Scenario) -> Outcome {
+    if sanitize_requested() {
+        through_runner(s).unwrap()
+    } else {
+        run_in_process(s)
+    }
+}
+
+/// Runs the catalogue entry named like the test. Entries that crash the
+/// kernel code run in a runner, so this binary lives on.
+fn check(name: &str, caps: &[&str]) {
+    let entry = catalogue::entry(name).unwrap_or_else(|| panic!("no catalogue entry {name}"));
+    let gated: Vec<&str> = caps.iter().map(|c| c.trim_start_matches("mmh_cap_")).collect();
+    assert_eq!(entry.requires, gated.as_slice(), "{name}: the test's cfg gate must be the entry's requires");
+    if let Err(reason) = entry.applicable(InProcessCaps.capabilities()) {
+        panic!("{name} ran on a tree that cannot express it ({reason})");
+    }
+    let outcome = if entry.expected.crash { through_runner(&entry.scenario).unwrap() } else { run(&entry.scenario) };
     if let Err(diff) = entry.expected.check(&outcome) {
         panic!("{name}: {diff}\n  why: {}\n  outcome: {outcome:#?}", entry.why);
     }
 }
 
+struct InProcessCaps;
+impl InProcessCaps {
+    fn capabilities(&self) -> &'static mmharness_build::caps::Capabilities {
+        &linked_manifest().capabilities
+    }
+}
+
+/// One test per entry, `name => [cfg flags the tree needs]`; a tree
+/// without them ignores the test with the reason, and never passes it.
 macro_rules! catalogue_tests {
-    ($($(#[$attr:meta])* $name:ident;)*) => {
-        $( #[test] $(#[$attr])* fn $name() { check(stringify!($name)); } )*
+    ($($name:ident => [$($cap:ident),*];)*) => {
+        $(
+            #[test]
+            #[cfg_attr(not(all($($cap),*)), ignore = "not applicable: the tree lacks a capability this entry needs")]
+            fn $name() {
+                check(stringify!($name), &[$(stringify!($cap)),*]);
+            }
+        )*
         const LISTED: &[&str] = &[$(stringify!($name)),*];
     };
 }
 
 catalogue_tests! {
-    remap_failure_with_override_returns_override_and_unmaps_the_vma;
-    remap_failure_without_override_returns_the_raw_error_and_unmaps;
-    #[cfg_attr(not(mmh_cap_is_compat), ignore = "not applicable: the tree has no is_compat")]
-    compat_remap_failure_returns_the_raw_error_and_does_not_unmap;
-    #[cfg_attr(not(mmh_cap_error_override), ignore = "not applicable: the tree has no error_override")]
-    override_that_is_not_an_error_fails_prepare_with_einval_and_one_warn;
-    #[cfg_attr(not(mmh_cap_vm_ops_mapped), ignore = "not applicable: the tree has no vm_ops->mapped")]
-    successful_remap_calls_mapped_once_and_does_not_unmap;
-    #[cfg_attr(not(mmh_cap_vm_ops_mapped), ignore = "not applicable: the tree has no vm_ops->mapped")]
-    mapped_failure_unmaps_and_is_overridden;
-    #[cfg_attr(not(mmh_cap_prepare_desc), ignore = "not applicable: mmap_action_prepare returns no error")]
-    remap_outside_the_vma_fails_prepare_with_efault;
-    #[cfg_attr(not(mmh_cap_prepare_desc), ignore = "not applicable: mmap_action_prepare returns no error")]
-    unknown_action_type_warns_and_fails_prepare_with_einval;
-    #[cfg_attr(not(mmh_cap_io_remap), ignore = "not applicable: the tree has no MMAP_IO_REMAP_PFN")]
-    io_remap_reaching_complete_warns_returns_einval_and_unmaps;
+    remap_failure_with_override_returns_override_and_unmaps_the_vma => [];
+    remap_failure_without_override_returns_the_raw_error_and_unmaps => [];
+    compat_remap_failure_returns_the_raw_error_and_does_not_unmap => [mmh_cap_is_compat];
+    compat_success_still_calls_mapped => [mmh_cap_is_compat, mmh_cap_vm_ops_mapped];
+    compat_mapped_failure_returns_the_raw_error_and_does_not_unmap => [mmh_cap_is_compat, mmh_cap_vm_ops_mapped];
+    failed_unmap_is_ignored_and_the_override_returned => [];
+    override_zero_is_accepted => [mmh_cap_error_override];
+    override_minus_one_is_accepted => [mmh_cap_error_override];
+    override_minus_4095_is_accepted => [mmh_cap_error_override];
+    override_minus_4096_warns_and_fails_prepare_with_einval => [mmh_cap_error_override];
+    override_that_is_not_an_error_fails_prepare_with_einval_and_one_warn => [mmh_cap_error_override];
+    override_int_min_warns_and_fails_prepare_with_einval => [mmh_cap_error_override];
+    override_int_max_warns_and_fails_prepare_with_einval => [mmh_cap_error_override];
+    nothing_action_succeeds_and_calls_mapped_once => [mmh_cap_vm_ops_mapped];
+    successful_remap_calls_mapped_once_and_does_not_unmap => [mmh_cap_vm_ops_mapped];
+    mapped_failure_unmaps_and_is_overridden => [mmh_cap_vm_ops_mapped];
+    vm_ops_without_mapped_succeed => [];
+    null_vm_ops_succeed => [];
+    remap_outside_the_vma_fails_prepare_with_efault => [mmh_cap_prepare_desc];
+    partial_remap_of_a_cow_mapping_fails_prepare_with_einval => [mmh_cap_prepare_desc];
+    io_remap_succeeds_as_a_remap => [mmh_cap_io_remap, mmh_cap_vm_ops_mapped];
+    io_remap_failure_with_override_returns_override_and_unmaps => [mmh_cap_io_remap];
+    io_remap_reaching_complete_warns_returns_einval_and_unmaps => [mmh_cap_io_remap];
+    simple_ioremap_that_fits_succeeds => [mmh_cap_simple_ioremap, mmh_cap_vm_ops_mapped];
+    simple_ioremap_smaller_than_the_vma_fails_prepare_with_einval => [mmh_cap_simple_ioremap];
+    simple_ioremap_wrapping_physical_memory_fails_prepare_with_einval => [mmh_cap_simple_ioremap];
+    simple_ioremap_with_pgoff_past_the_region_fails_prepare_with_einval => [mmh_cap_simple_ioremap];
+    simple_ioremap_remap_failure_unmaps => [mmh_cap_simple_ioremap];
+    simple_ioremap_reaching_complete_warns_returns_einval_and_unmaps => [mmh_cap_simple_ioremap];
+    map_kernel_pages_succeeds_without_a_warn => [mmh_cap_map_kernel_pages, mmh_cap_vm_ops_mapped];
+    map_kernel_pages_insert_failure_with_override_returns_override_and_unmaps => [mmh_cap_map_kernel_pages];
+    map_kernel_pages_outside_the_vma_fails_prepare_with_efault => [mmh_cap_map_kernel_pages];
+    unknown_action_type_warns_and_fails_prepare_with_einval => [mmh_cap_prepare_desc];
+    hidden_remap_success_drops_the_rmap_lock => [mmh_cap_vm_ops_mapped];
+    hidden_remap_failure_drops_the_rmap_lock_and_unmaps => [];
+    hidden_rmap_without_a_file_dereferences_null => [];
+    devmem_mmap_succeeds_without_mapped => [mmh_cap_devmem];
+    devmem_remap_failure_reaches_userspace_as_eagain_and_unmaps => [mmh_cap_devmem];
+    devmem_offset_that_does_not_fit_phys_addr_t_is_einval => [mmh_cap_devmem];
+    devmem_range_wrapping_physical_memory_is_einval => [mmh_cap_devmem];
+    devmem_invalid_physical_range_is_einval => [mmh_cap_devmem];
+    devmem_private_mapping_refused_is_enosys => [mmh_cap_devmem];
+    devmem_disallowed_range_is_eperm => [mmh_cap_devmem];
+    devmem_disallowed_protection_is_einval => [mmh_cap_devmem];
 }
 
 #[test]
@@ -58,7 +141,7 @@ fn every_catalogue_entry_has_its_own_test() {
 #[test]
 fn remap_enomem_with_override_eagain_returns_eagain_after_one_munmap_of_the_whole_vma() {
     let s = Scenario { remap: Injection::always(ENOMEM), error_override: EAGAIN, ..Scenario::remap_full(0x1000) };
-    let o = run_in_process(&s);
+    let o = run(&s);
     assert_eq!(o.ret(), Ret(EAGAIN));
     assert_eq!(o.unmaps(), vec![&Event::Munmap { mm: Obj::CurrentMm, start: s.start, len: s.len(), ret: Ret(0) }]);
     assert_eq!(s.len(), 4 * 4096, "the length is in bytes, not pages");
@@ -76,7 +159,7 @@ fn compat_remap_enomem_returns_enomem_and_does_not_unmap() {
         is_compat: true,
         ..Scenario::remap_full(0x1000)
     };
-    let o = run_in_process(&s);
+    let o = run(&s);
     assert_eq!(o.ret(), Ret(ENOMEM));
     assert!(o.unmaps().is_empty(), "{:?}", o.events);
 }
@@ -86,7 +169,7 @@ fn compat_remap_enomem_returns_enomem_and_does_not_unmap() {
 #[test]
 #[cfg_attr(not(mmh_cap_error_override), ignore = "not applicable: the tree has no error_override")]
 fn override_of_one_fails_prepare_with_einval_and_one_warn_in_mm_util_c() {
-    let o = run_in_process(&Scenario { error_override: 1, ..Scenario::default() });
+    let o = run(&Scenario { error_override: 1, ..Scenario::default() });
     assert_eq!(o.prepare, Some(Ret(EINVAL)));
     assert_eq!(o.complete, None, "complete must not run after a failed prepare");
     assert_eq!(o.warns.len(), 1, "{:?}", o.warns);
@@ -100,24 +183,206 @@ fn override_of_one_fails_prepare_with_einval_and_one_warn_in_mm_util_c() {
 #[cfg_attr(not(mmh_cap_vm_ops_mapped), ignore = "not applicable: the tree has no vm_ops->mapped")]
 fn successful_remap_calls_mapped_once_with_the_vma_range_and_file() {
     let s = Scenario::remap_full(0x1000);
-    let o = run_in_process(&s);
+    let o = run(&s);
     assert_eq!(o.ret(), Ret(0));
     let mapped: Vec<&Event> = o.events.iter().filter(|e| matches!(e, Event::Mapped { .. })).collect();
-    // remap_pfn_range_prepare() rewrote pgoff only for CoW mappings; this one is shared.
+    // remap_pfn_range_prepare() rewrites pgoff only for CoW mappings; this one is shared.
     assert_eq!(
         mapped,
         vec![&Event::Mapped { start: s.start, end: s.end, pgoff: s.pgoff, file: Obj::File, ret: Ret(0) }]
     );
 }
 
+// What needs more than an outcome's summary.
+
+/// io_remap_pfn_range_prepare(): "Remap does the actual work", after
+/// pgprot_decrypted() on the protection.
+#[test]
+#[cfg_attr(not(mmh_cap_io_remap), ignore = "not applicable: the tree has no MMAP_IO_REMAP_PFN")]
+fn io_remap_leaves_prepare_as_a_plain_remap() {
+    let o = run(&Scenario { stage: Stage::PrepareOnly, ..Scenario::io_remap_full(0x1000) });
+    assert_eq!(o.prepare, Some(Ret(0)));
+    assert_eq!(o.desc.action, Some(ActionType::REMAP_PFN));
+    assert!(o.events.iter().any(|e| matches!(e, Event::PgprotDecrypted { .. })), "{:?}", o.events);
+}
+
+/// get_remap_pgoff(): "We mark the \"original\" un-COW'ed pages by matching
+/// them up with vma->vm_pgoff": a CoW remap sets pgoff to the pfn.
+#[test]
+#[cfg_attr(not(mmh_cap_vm_ops_mapped), ignore = "not applicable: the tree has no vm_ops->mapped")]
+fn cow_remap_sets_pgoff_to_the_pfn_and_mapped_sees_it() {
+    let private = vm_flags::READ | vm_flags::WRITE | vm_flags::MAYREAD | vm_flags::MAYWRITE;
+    let s = Scenario { vm_flags: private, ..Scenario::remap_full(0x1234) };
+    let o = run(&s);
+    assert_eq!(o.ret(), Ret(0));
+    assert_eq!(o.desc.pgoff, 0x1234);
+    assert!(o.events.iter().any(|e| matches!(e, Event::Mapped { pgoff: 0x1234, .. })), "{:?}", o.events);
+}
+
+/// mmap_action_finish(): "do_munmap() might take rmap lock, so release if
+/// held": the unlock comes before the unmap, on the file's mapping, once.
+#[test]
+fn hidden_remap_failure_unlocks_the_files_mapping_before_unmapping() {
+    let o = run(&Scenario {
+        hide_from_rmap_until_complete: true,
+        ..Scenario { remap: Injection::always(ENOMEM), ..Scenario::remap_full(0x1000) }
+    });
+    let order: Vec<&str> = o
+        .events
+        .iter()
+        .filter_map(|e| match e {
+            Event::RmapLock { mapping: Obj::Mapping } => Some("lock"),
+            Event::RmapUnlock { mapping: Obj::Mapping } => Some("unlock"),
+            Event::Munmap { .. } => Some("munmap"),
+            Event::RmapLock { .. } | Event::RmapUnlock { .. } => Some("lock of another mapping"),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(order, vec!["lock", "unlock", "munmap"]);
+    assert!(!o.rmap_left_locked);
+}
+
+#[test]
+fn an_unhidden_mapping_never_touches_the_rmap_lock() {
+    let o = run(&Scenario { remap: Injection::always(ENOMEM), ..Scenario::remap_full(0x1000) });
+    assert!(!o.events.iter().any(|e| matches!(e, Event::RmapLock { .. } | Event::RmapUnlock { .. })));
+}
+
+/// call_vma_mapped(): "if (vm_private_data != vma->vm_private_data)
+/// vma->vm_private_data = vm_private_data", and only when mapped() succeeds.
+#[test]
+#[cfg_attr(not(mmh_cap_vm_ops_mapped), ignore = "not applicable: the tree has no vm_ops->mapped")]
+fn mapped_private_data_is_applied_only_on_success() {
+    let ok = run(&Scenario { private_data: 0x1111, mapped_sets_private_data: 0xfeed, ..Scenario::default() });
+    assert_eq!(ok.vma.private_data, 0xfeed);
+    let failed = run(&Scenario {
+        private_data: 0x1111,
+        mapped_sets_private_data: 0xfeed,
+        mapped: Injection::always(ENOMEM),
+        ..Scenario::default()
+    });
+    assert_eq!(failed.ret(), Ret(ENOMEM));
+    assert_eq!(failed.vma.private_data, 0x1111);
+}
+
+#[test]
+fn an_unmapped_vma_is_reported_as_it_was_when_do_munmap_removed_it() {
+    let s = Scenario { remap: Injection::always(ENOMEM), ..Scenario::remap_full(0x1000) };
+    let o = run(&s);
+    assert!(o.vma_unmapped);
+    assert_eq!((o.vma.start, o.vma.end), (s.start, s.end));
+}
+
+/// An injection can target the calls of one kernel function: the remap is
+/// called from remap_pfn_range_complete(), never from map_kernel_pages_complete().
+#[test]
+fn an_injection_at_a_site_fails_only_the_calls_made_there() {
+    let at =
+        |site: &str| run(&Scenario { remap: Injection::always(ENOMEM).from(site), ..Scenario::remap_full(0x1000) });
+    assert_eq!(at("remap_pfn_range_complete").ret(), Ret(ENOMEM));
+    assert_eq!(at("map_kernel_pages_complete").ret(), Ret(0));
+}
+
+#[test]
+fn fail_the_nth_call_spares_the_others() {
+    let second = run(&Scenario { remap: Injection::nth(ENOMEM, 2), ..Scenario::remap_full(0x1000) });
+    assert_eq!(second.ret(), Ret(0), "a mapping makes one remap call");
+    let first = run(&Scenario { remap: Injection::nth(ENOMEM, 1), ..Scenario::remap_full(0x1000) });
+    assert_eq!(first.ret(), Ret(ENOMEM));
+}
+
+/// Every call records where the kernel code made it: the unmap comes from
+/// mmap_action_finish() in mm/util.c.
+#[test]
+fn the_unmap_is_called_from_mmap_action_finish() {
+    let o = run(&Scenario { remap: Injection::always(ENOMEM), ..Scenario::remap_full(0x1000) });
+    let i = o.events.iter().position(|e| matches!(e, Event::Munmap { .. })).unwrap();
+    let site = o.event_sites[i].clone().expect("a site");
+    let finish = linked_manifest().extracted.iter().find(|e| e.name == "mmap_action_finish").unwrap();
+    assert_eq!(site.file, "mm/util.c");
+    assert!((finish.line..=finish.end_line).contains(&(site.line as usize)), "{site:?} not in {finish:?}");
+}
+
+/// The real NULL dereference is a finding: the runner reports the signal
+/// and the next scenario runs in a fresh runner.
+#[test]
+fn a_crash_in_the_kernel_code_is_reported_and_the_run_goes_on() {
+    let mut runner = Runner::linked();
+    let crash = Scenario { hide_from_rmap_until_complete: true, has_file: false, ..Scenario::default() };
+    let o = runner.run(&crash).unwrap();
+    let c = o.crash.expect("a crash");
+    assert_eq!(c.signal, Some(11), "{}", c.description);
+    assert_eq!(runner.run(&Scenario::remap_full(0x1000)).unwrap().ret(), Ret(0));
+}
+
 #[test]
 fn the_runner_gives_the_same_outcome_as_the_in_process_call() {
-    use mmharness::Backend;
-    let mut runner = mmharness::Runner::linked();
-    for e in catalogue::catalogue() {
+    let mut runner = Runner::linked();
+    for e in catalogue::catalogue().iter().filter(|e| !e.expected.crash) {
         let a = run_in_process(&e.scenario);
         let b = runner.run(&e.scenario).unwrap();
         // Pointers differ between processes; what they name does not.
         assert_eq!(a, b, "{}", e.name);
+    }
+}
+
+// Direct calls into the kernel functions, through the raw bindings.
+
+mod direct {
+    use super::*;
+    use mmharness::backend::{empty_raw_outcome, outcome_of_raw, raw_scenario};
+    use mmharness::sys;
+
+    /// Runs `f` on a descriptor and VMA set up from `s`, recording leaf calls.
+    fn with_structs(s: &Scenario, f: impl FnOnce(&mut sys::vm_area_desc, &mut sys::vm_area_struct)) -> (Outcome, u64) {
+        let raw = raw_scenario(s).unwrap();
+        let mut out = empty_raw_outcome();
+        let mut mm = sys::mm_struct::default();
+        let mut desc = sys::vm_area_desc::default();
+        let mut vma = sys::vm_area_struct::default();
+        let warns = unsafe {
+            sys::mmh_desc_setup(&mut desc, &mut mm, std::ptr::null_mut(), &raw);
+            sys::mmh_vma_from_desc(&mut vma, &desc);
+            let before = sys::mmh_thread_warns();
+            sys::mmh_begin(&raw, &mut out, &mut mm, &mut vma);
+            f(&mut desc, &mut vma);
+            sys::mmh_end();
+            sys::mmh_thread_warns() - before
+        };
+        (outcome_of_raw(&out), warns)
+    }
+
+    /// mmap_action_finish(), called directly with an error: unmap, override.
+    #[test]
+    #[cfg_attr(
+        not(all(mmh_cap_is_compat, mmh_cap_error_override)),
+        ignore = "not applicable: another finish signature"
+    )]
+    fn mmap_action_finish_with_an_error_unmaps_and_returns_the_override() {
+        let s = Scenario { error_override: EAGAIN, ..Scenario::remap_full(0x1000) };
+        let mut ret = 0;
+        let (o, _) = with_structs(&s, |desc, vma| {
+            ret = unsafe { sys::mmap_action_finish(vma, &mut desc.action, ENOMEM, false) }
+        });
+        assert_eq!(ret, EAGAIN);
+        assert_eq!(o.unmaps().len(), 1);
+        assert_eq!(o.mapped_calls(), 0, "mapped() runs only when err is 0");
+    }
+
+    /// The nommu variants (the `#else` of CONFIG_MMU), compiled under MMU
+    /// headers as nommu_<name>: "nommu cannot handle these".
+    #[test]
+    #[cfg_attr(not(all(mmh_cap_nommu_variants, mmh_cap_is_compat)), ignore = "not applicable: no nommu variants")]
+    fn nommu_prepare_of_a_remap_warns_and_succeeds_and_complete_fails_with_einval() {
+        let s = Scenario::remap_full(0x1000);
+        let mut prepared = -1;
+        let (_, warns) = with_structs(&s, |desc, _| prepared = unsafe { sys::nommu_mmap_action_prepare(desc) });
+        assert_eq!((prepared, warns), (0, 1));
+        let mut completed = 0;
+        let (o, warns) = with_structs(&s, |desc, vma| {
+            completed = unsafe { sys::nommu_mmap_action_complete(vma, &mut desc.action, false) }
+        });
+        assert_eq!((completed, warns), (EINVAL, 1));
+        assert_eq!(o.unmaps().len(), 1, "the shared mmap_action_finish unmaps");
     }
 }

@@ -513,7 +513,7 @@ fn bind(tree: &Tree, work: &Path, tu: &Path, flags: &[String], x: &Extract) -> R
         // The kernel's enum is a set of constants here, so that a test can
         // pass a value outside it without undefined behaviour.
         .constified_enum("mmap_action_type")
-        .allowlist_function("mmh_run")
+        .allowlist_function("mmh_.*")
         .allowlist_type("mmh_.*")
         .allowlist_var("MMH_.*")
         .allowlist_var("PAGE_SHIFT")
