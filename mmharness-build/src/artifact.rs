@@ -27,15 +27,15 @@ const RUNNER_C: &str = include_str!("../../csrc/runner.c");
 pub const LIB_NAME: &str = "mmharness_kernel";
 
 /// Where the code under test lives; the real definitions are always taken.
-const CODE_FILES: &[&str] = &["mm/util.c", "mm/internal.h", "mm/memory.c", "drivers/char/mem.c"];
+pub const CODE_FILES: &[&str] = &["mm/util.c", "mm/internal.h", "mm/memory.c", "drivers/char/mem.c"];
 /// Inline helpers taken only where the tools headers lack them.
-const FALLBACK_FILES: &[&str] = &["include/linux/mm.h"];
-const ENTRIES: &[(&str, &str)] =
+pub const FALLBACK_FILES: &[&str] = &["include/linux/mm.h"];
+pub const ENTRIES: &[(&str, &str)] =
     &[("mm/util.c", "mmap_action_prepare"), ("mm/util.c", "mmap_action_complete"), ("mm/util.c", "mmap_action_finish")];
 /// Present in some releases only; `check_mmap_action` and `call_vma_mapped`
 /// are also reached from the entries where they exist.
 /// `mmap_mem_prepare` is /dev/mem's hook, the one user of `error_override`.
-const OPTIONAL_ENTRIES: &[&str] = &[
+pub const OPTIONAL_ENTRIES: &[&str] = &[
     "check_mmap_action",
     "call_vma_mapped",
     "compat_set_desc_from_vma",
@@ -189,13 +189,17 @@ fn run(mut cmd: Command, what: &str, tree: &Path) -> Result<String, BuildError> 
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
+/// The tree's include directories, in the order `tools/testing/vma` uses.
+pub const TOOLS_INCLUDE_DIRS: &[&str] =
+    &["tools/testing/shared", "tools/testing/vma", "tools/include", "tools/arch/x86/include", "lib"];
+
 /// Include paths and defines, in the order `tools/testing/vma` uses.
 fn flags(tree: &Tree, work: &Path) -> Result<Vec<String>, BuildError> {
     let mut f: Vec<String> = vec!["-std=gnu11".into(), "-D_LGPL_SOURCE".into()];
     f.extend(tree::vma_test_defines(&tree.read("tools/testing/vma/Makefile")?));
     f.push(format!("-I{}", work.join("generated").display()));
     f.push(format!("-I{}", work.join("mmh").display()));
-    for dir in ["tools/testing/shared", "tools/testing/vma", "tools/include", "tools/arch/x86/include", "lib"] {
+    for dir in TOOLS_INCLUDE_DIRS {
         f.push("-isystem".into());
         f.push(tree.path(dir).display().to_string());
     }
@@ -399,12 +403,12 @@ pub fn build(tree: &Tree, opts: &Options) -> Result<Artifact, BuildError> {
 
     let mut inputs: Vec<PathBuf> =
         deps_inputs(&io(|| "reading the dependency file".into(), std::fs::read_to_string(&deps_file))?, &tree.root);
-    for f in CODE_FILES.iter().chain(FALLBACK_FILES).chain(&[
-        "include/linux/fs.h",
-        "include/linux/mmap_lock.h",
+    // Files read as text, which the preprocessor's list does not name.
+    for f in CODE_FILES.iter().chain(FALLBACK_FILES).chain(leaves::DECLARATION_FILES).chain(&[
         "include/linux/mm_types.h",
         "Makefile",
         "tools/testing/vma/Makefile",
+        "tools/testing/shared/autoconf.h",
     ]) {
         inputs.push(tree.path(f));
     }

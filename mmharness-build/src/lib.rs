@@ -4,9 +4,12 @@
 
 pub mod artifact;
 pub mod caps;
+pub mod dupcheck;
 pub mod extract;
 pub mod fetch;
+pub mod layout;
 pub mod leaves;
+pub mod mutate;
 pub mod overlay;
 pub mod scan;
 pub mod tree;

@@ -25,7 +25,7 @@ pub struct Item {
 
 /// Which bytes of `text` are code (not comments, string or char literals, and
 /// not preprocessor directives).
-fn code_mask(text: &str) -> Vec<bool> {
+pub(crate) fn code_mask(text: &str) -> Vec<bool> {
     let b = text.as_bytes();
     let mut mask = vec![true; b.len()];
     let mut i = 0;
@@ -104,11 +104,11 @@ fn code_mask(text: &str) -> Vec<bool> {
     mask
 }
 
-fn is_ident_start(c: u8) -> bool {
+pub(crate) fn is_ident_start(c: u8) -> bool {
     c.is_ascii_alphabetic() || c == b'_'
 }
 
-fn is_ident(c: u8) -> bool {
+pub(crate) fn is_ident(c: u8) -> bool {
     c.is_ascii_alphanumeric() || c == b'_'
 }
 

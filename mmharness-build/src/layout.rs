@@ -1,0 +1,120 @@
+//! Struct layouts as bindgen computed them for a tree (from the layout
+//! assertions it writes into the bindings), and the differences between two
+//! trees' layouts.
+
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// Sizes and field offsets of the structs of one tree.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Layouts {
+    pub structs: BTreeMap<String, StructLayout>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct StructLayout {
+    pub size: Option<u64>,
+    /// Fields in order of offset.
+    pub fields: Vec<(String, u64)>,
+}
+
+/// The structs `diff` and `review` compare.
+pub const WATCHED: &[&str] = &["mmap_action", "vm_area_desc", "vm_area_struct", "vm_operations_struct", "mm_struct"];
+
+fn number_before_usize(line: &str) -> Option<u64> {
+    let end = line.rfind("usize]")?;
+    let start = line[..end].rfind(|c: char| !c.is_ascii_digit())? + 1;
+    line[start..end].parse().ok()
+}
+
+/// Reads bindgen's `["Size of X"]` and `["Offset of field: X::f"]` lines.
+pub fn parse(bindings: &str) -> Layouts {
+    let mut l = Layouts::default();
+    for line in bindings.lines().map(str::trim) {
+        if let Some(rest) = line.strip_prefix("[\"Size of ") {
+            if let (Some(name), Some(n)) = (rest.split('"').next(), number_before_usize(line)) {
+                l.structs.entry(name.to_string()).or_default().size = Some(n);
+            }
+        } else if let Some(rest) = line.strip_prefix("[\"Offset of field: ") {
+            let path = rest.split('"').next().unwrap_or_default();
+            if let (Some((name, field)), Some(n)) = (path.split_once("::"), number_before_usize(line)) {
+                l.structs.entry(name.to_string()).or_default().fields.push((field.to_string(), n));
+            }
+        }
+    }
+    for s in l.structs.values_mut() {
+        s.fields.sort_by_key(|(_, o)| *o);
+    }
+    l
+}
+
+/// The layout changes of the watched structs from `a` to `b`, in words.
+pub fn differences(a: &Layouts, b: &Layouts) -> Vec<String> {
+    let mut out = Vec::new();
+    for name in WATCHED {
+        let (x, y) = (a.structs.get(*name), b.structs.get(*name));
+        let (Some(x), Some(y)) = (x, y) else {
+            if x.is_some() != y.is_some() {
+                out.push(format!("struct {name}: only in {}", if x.is_some() { "the first" } else { "the second" }));
+            }
+            continue;
+        };
+        if x.size != y.size {
+            out.push(format!("struct {name}: size {} -> {}", show(x.size), show(y.size)));
+        }
+        let xf: BTreeMap<&str, u64> = x.fields.iter().map(|(f, o)| (f.as_str(), *o)).collect();
+        let yf: BTreeMap<&str, u64> = y.fields.iter().map(|(f, o)| (f.as_str(), *o)).collect();
+        for (f, o) in &xf {
+            match yf.get(f) {
+                None => out.push(format!("struct {name}: field {f} removed (was at offset {o})")),
+                Some(p) if p != o => out.push(format!("struct {name}: field {f} moved from offset {o} to {p}")),
+                _ => {}
+            }
+        }
+        for (f, o) in yf.iter().filter(|(f, _)| !xf.contains_key(*f)) {
+            out.push(format!("struct {name}: field {f} added at offset {o}"));
+        }
+    }
+    out
+}
+
+fn show(n: Option<u64>) -> String {
+    n.map_or("?".into(), |n| n.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const A: &str = r#"
+    ["Size of mmap_action"][::std::mem::size_of::<mmap_action>() - 48usize];
+    ["Offset of field: mmap_action::type_"][::std::mem::offset_of!(mmap_action, type_) - 32usize];
+    ["Offset of field: mmap_action::error_hook"][::std::mem::offset_of!(mmap_action, error_hook) - 40usize];
+"#;
+    const B: &str = r#"
+    ["Size of mmap_action"][::std::mem::size_of::<mmap_action>() - 40usize];
+    ["Offset of field: mmap_action::type_"][::std::mem::offset_of!(mmap_action, type_) - 32usize];
+    ["Offset of field: mmap_action::error_override"][::std::mem::offset_of!(mmap_action, error_override) - 36usize];
+"#;
+
+    #[test]
+    fn reads_sizes_and_offsets() {
+        let l = parse(A);
+        let s = &l.structs["mmap_action"];
+        assert_eq!(s.size, Some(48));
+        assert_eq!(s.fields, vec![("type_".to_string(), 32), ("error_hook".to_string(), 40)]);
+    }
+
+    #[test]
+    fn lists_size_field_and_offset_changes() {
+        assert_eq!(
+            differences(&parse(A), &parse(B)),
+            vec![
+                "struct mmap_action: size 48 -> 40",
+                "struct mmap_action: field error_hook removed (was at offset 40)",
+                "struct mmap_action: field error_override added at offset 36",
+            ]
+        );
+        assert!(differences(&parse(A), &parse(A)).is_empty());
+    }
+}
