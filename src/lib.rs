@@ -5,10 +5,15 @@
 //! executable. Callers never need `unsafe`.
 
 pub mod backend;
+pub mod bisect;
 pub mod catalogue;
+pub mod compare;
 pub mod outcome;
 mod raw;
+pub mod report;
+pub mod review;
 pub mod scenario;
+pub mod suite;
 
 pub use backend::{run_in_process, Backend, InProcess, RunError, Runner};
 pub use outcome::{Event, Obj, Outcome, Ret, Warn};

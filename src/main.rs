@@ -2,14 +2,19 @@
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
-use mmharness::catalogue::{catalogue, Expected};
-use mmharness::{Backend, Runner};
+use mmharness::{bisect, compare, report, review, suite, Runner};
 use mmharness_build::{artifact, cache_dir, fetch, tree::Tree};
-use serde::Serialize;
 use std::path::PathBuf;
 
+mod check_dup;
+mod mutants;
+
+const SCOPE: &str = "Scope: the mmap_action code of mm/util.c and the helpers it calls. Behaviour decided \
+in mm/vma.c (whether mapped() runs when a new mapping merges; where the rmap lock was released before 7.1) \
+is out of scope until __mmap_region is linked through tools/testing/vma's own build.";
+
 #[derive(Parser)]
-#[command(version, about = "Runs the Linux kernel's real mmap_action code in userland")]
+#[command(version, about = "Runs the Linux kernel's real mmap_action code in userland", after_help = SCOPE)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -23,6 +28,37 @@ enum Command {
         #[arg(long)]
         kernel: Option<PathBuf>,
         /// Machine-readable output.
+        #[arg(long, conflicts_with = "ktap")]
+        json: bool,
+        /// KTAP version 1, as KUnit and kselftest print it.
+        #[arg(long)]
+        ktap: bool,
+    },
+    /// For `git bisect run`: exit 0 good, 1 bad, 125 skip (cannot be built or tested), 128 the tool failed.
+    #[command(
+        after_help = "KERNEL_SRC names the checkout under bisection. FILTERS select scenarios by name substring."
+    )]
+    BisectRun {
+        /// Run a failing scenario this many times in all: bad only if it fails every time.
+        #[arg(long, default_value_t = 1)]
+        tries: u32,
+        /// Scenario name substrings (default: the whole catalogue).
+        #[arg(last = true)]
+        filters: Vec<String>,
+    },
+    /// The same scenarios on two trees: only what differs, and struct layout changes.
+    Diff {
+        tree_a: PathBuf,
+        tree_b: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    /// What a patch (git-format, mbox series, or a mail quoting one) changes: behaviour, capabilities, layouts.
+    Review {
+        patch: PathBuf,
+        /// The tree to apply it to (default: KERNEL_SRC, else the default tree).
+        #[arg(long)]
+        kernel: Option<PathBuf>,
         #[arg(long)]
         json: bool,
     },
@@ -30,6 +66,20 @@ enum Command {
     Build {
         #[arg(long)]
         kernel: Option<PathBuf>,
+    },
+    /// Compare the tools headers' copies of struct mmap_action and its neighbours with the kernel's (exit 1 if they differ).
+    CheckDup {
+        #[arg(long)]
+        kernel: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Mutation self-check: build mutants of the extracted kernel code and count those the catalogue catches.
+    Mutants {
+        #[arg(long)]
+        kernel: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
     },
     /// Fetch Debian's linux-source-SERIES into the cache and print where it is.
     Fetch {
@@ -45,78 +95,131 @@ fn tree(kernel: Option<PathBuf>) -> Result<Tree> {
     }
 }
 
-#[derive(Serialize)]
-struct Row {
-    name: &'static str,
-    result: String,
-    unmaps: usize,
-    warns: Vec<String>,
-    expected: Option<Expected>,
-    verdict: String,
+/// Exit 1 when a scenario differs from the catalogue.
+fn table(kernel: Option<PathBuf>, json: bool, ktap: bool) -> Result<bool> {
+    let tree = tree(kernel)?;
+    let art = artifact::build(&tree, &artifact::Options::runner_only(cache_dir()))?;
+    let rows = suite::run(&mut Runner::for_artifact(&art), &suite::select(&[]))?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report::json(&art.manifest, &rows))?);
+    } else if ktap {
+        print!("{}", report::ktap(&art.manifest, &rows));
+    } else {
+        print!("{}", report::terminal(&art.manifest, &rows));
+    }
+    Ok(rows.iter().all(|r| !matches!(r.status, suite::Status::Fail { .. })))
 }
 
-fn table(kernel: Option<PathBuf>, json: bool) -> Result<bool> {
-    let tree = tree(kernel)?;
-    let art = artifact::build(&tree, &artifact::Options::new(cache_dir()))?;
-    let mut runner = Runner::for_artifact(&art);
-    let mut rows = Vec::new();
-    for e in catalogue() {
-        let row = match e.applicable(runner.capabilities()) {
-            Err(reason) => {
-                Row { name: e.name, result: "-".into(), unmaps: 0, warns: vec![], expected: None, verdict: reason }
-            }
-            Ok(()) => {
-                let o = runner.run(&e.scenario)?;
-                let result = match &o.crash {
-                    Some(c) => format!("crash: {}", c.description),
-                    None => o.ret().name(),
-                };
-                let verdict = match e.expected.check(&o) {
-                    Ok(()) => "as expected".to_string(),
-                    Err(d) => format!("DIFFERS: {d}"),
-                };
-                Row {
-                    name: e.name,
-                    result,
-                    unmaps: o.unmaps().len(),
-                    warns: o.warns.iter().map(|w| w.to_string()).collect(),
-                    expected: Some(e.expected),
-                    verdict,
-                }
-            }
-        };
-        rows.push(row);
+/// `git bisect run` reads any exit code from 1 to 127 but 125 as *bad*: every
+/// failure of the tool, a panic included, must exit with 128.
+fn bisect_run(tries: u32, filters: &[String]) -> ! {
+    let default_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        default_hook(info);
+        std::process::exit(bisect::TOOL_FAILURE);
+    }));
+    // A test hook: proves that a panic in the tool maps to 128.
+    if std::env::var_os("MMHARNESS_PANIC_FOR_TEST").is_some() {
+        panic!("MMHARNESS_PANIC_FOR_TEST is set");
     }
-    let all_ok = rows.iter().all(|r| !r.verdict.starts_with("DIFFERS"));
-    if json {
-        let doc = serde_json::json!({ "tree": tree.root, "kernel_version": tree.version, "capabilities": art.manifest.capabilities.names(), "rows": rows });
-        println!("{}", serde_json::to_string_pretty(&doc)?);
-    } else {
-        println!("Linux {} at {} (artifact {})", tree.version, tree.root.display(), &art.manifest.key[..12]);
-        println!("capabilities: {}", art.manifest.capabilities.names().join(" "));
-        let w = rows.iter().map(|r| r.name.len()).max().unwrap_or(0);
-        println!("{:w$}  {:8} {:6} {:30} verdict", "scenario", "result", "unmaps", "WARNs");
-        for r in &rows {
-            let warns = if r.warns.is_empty() { "-".to_string() } else { r.warns.join("; ") };
-            println!("{:w$}  {:8} {:6} {:30} {}", r.name, r.result, r.unmaps, warns, r.verdict);
+    let Some(kernel) = std::env::var_os("KERNEL_SRC").filter(|v| !v.is_empty()) else {
+        eprintln!("bisect-run: set KERNEL_SRC to the kernel checkout under bisection");
+        std::process::exit(bisect::TOOL_FAILURE);
+    };
+    let v = bisect::bisect_run(std::path::Path::new(&kernel), filters, tries, &cache_dir());
+    for r in &v.rows {
+        if let suite::Status::Fail { difference } = &r.status {
+            println!("FAIL {}: {difference}", r.name);
         }
     }
-    Ok(all_ok)
+    eprintln!("bisect-run: {}", v.reason);
+    std::process::exit(v.code);
 }
 
-fn main() -> Result<()> {
-    let cli = Cli::parse();
+fn diff(a: PathBuf, b: PathBuf, json: bool) -> Result<()> {
+    let cache = cache_dir();
+    let (ra, rb) = (compare::run_tree(&Tree::open(&a)?, &cache)?, compare::run_tree(&Tree::open(&b)?, &cache)?);
+    let c = compare::compare(&ra, &rb);
+    if json {
+        println!("{}", serde_json::to_string_pretty(&c)?);
+    } else {
+        print!("{}", compare::terminal(&c));
+    }
+    Ok(())
+}
+
+fn review(patch: PathBuf, kernel: Option<PathBuf>, json: bool) -> Result<()> {
+    let tree = tree(kernel)?;
+    let input = std::fs::read_to_string(&patch).with_context(|| format!("reading {}", patch.display()))?;
+    let patches = review::patches(&input);
+    let (overlay, applied) = review::apply(&tree.root, &patches)?;
+    let patched = Tree::open(overlay.path())?;
+    check_dup::require_consistent(&patched)?;
+    let cache = cache_dir();
+    let (tree_run, patched_run) = (compare::run_tree(&tree, &cache)?, compare::run_tree(&patched, &cache)?);
+    let (how, c) = match applied {
+        review::Applied::Forward { whitespace_fallback } => (
+            format!("applied to {}{}", tree.root.display(), ws_note(whitespace_fallback)),
+            compare::compare(&tree_run, &patched_run),
+        ),
+        review::Applied::Reverted { whitespace_fallback } => (
+            format!(
+                "{} already contains it: compared with the patch reverted{}",
+                tree.root.display(),
+                ws_note(whitespace_fallback)
+            ),
+            compare::compare(&patched_run, &tree_run),
+        ),
+    };
+    let subjects: Vec<&str> = patches.iter().map(|p| p.subject.as_str()).collect();
+    if json {
+        let doc = serde_json::json!({ "patches": subjects, "how": how, "comparison": c });
+        println!("{}", serde_json::to_string_pretty(&doc)?);
+    } else {
+        println!("{} patch(es): {}\n{how}", patches.len(), subjects.join("; "));
+        print!("{}", compare::terminal(&c));
+    }
+    Ok(())
+}
+
+fn ws_note(fallback: bool) -> &'static str {
+    if fallback {
+        " (only with runs of blanks collapsed)"
+    } else {
+        ""
+    }
+}
+
+/// Errors go to stderr as one message with its causes, never as a debug
+/// dump with a backtrace.
+fn main() {
+    if let Err(e) = run(Cli::parse()) {
+        eprintln!("error: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+fn run(cli: Cli) -> Result<()> {
     match cli.command {
-        Command::Table { kernel, json } => {
-            if !table(kernel, json)? {
+        Command::Table { kernel, json, ktap } => {
+            if !table(kernel, json, ktap)? {
                 std::process::exit(1);
             }
         }
+        Command::BisectRun { tries, filters } => bisect_run(tries, &filters),
+        Command::Diff { tree_a, tree_b, json } => diff(tree_a, tree_b, json)?,
+        Command::Review { patch, kernel, json } => review(patch, kernel, json)?,
         Command::Build { kernel } => {
             let art = artifact::build(&tree(kernel)?, &artifact::Options::new(cache_dir()))?;
             println!("{}", serde_json::to_string_pretty(&art.manifest)?);
             eprintln!("artifact: {} ({})", art.dir.display(), if art.compiled { "compiled" } else { "from the cache" });
         }
+        Command::CheckDup { kernel, json } => {
+            if !check_dup::run(&tree(kernel)?, json)? {
+                std::process::exit(1);
+            }
+        }
+        Command::Mutants { kernel, json } => mutants::run(&tree(kernel)?, json)?,
         Command::Fetch { series } => {
             let t = fetch::ensure(&series, &cache_dir()).with_context(|| format!("fetching linux-source-{series}"))?;
             println!("{} {} at {}", t.manifest.package, t.manifest.version, t.root.display());

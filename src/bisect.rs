@@ -1,0 +1,114 @@
+//! `mmharness bisect-run`, for `git bisect run`: good (0), bad (1), skip
+//! (125) when the revision cannot be built or tested, and 128 or more for
+//! the tool's own failures, which git must not read as a verdict.
+
+use crate::backend::Runner;
+use crate::suite::{self, Row, Status};
+use mmharness_build::artifact::{self, BuildError, Options};
+use mmharness_build::tree::{Tree, TreeError};
+use std::path::Path;
+
+pub const GOOD: i32 = 0;
+pub const BAD: i32 = 1;
+pub const SKIP: i32 = 125;
+/// Any failure of the tool itself, panics included.
+pub const TOOL_FAILURE: i32 = 128;
+
+pub struct Verdict {
+    pub code: i32,
+    /// Why, for stderr.
+    pub reason: String,
+    pub rows: Vec<Row>,
+}
+
+impl Verdict {
+    fn skip(reason: String) -> Self {
+        Self { code: SKIP, reason, rows: Vec::new() }
+    }
+    fn tool(reason: String) -> Self {
+        Self { code: TOOL_FAILURE, reason, rows: Vec::new() }
+    }
+}
+
+/// Whether a tree error is the revision's (skip it) or the tool's.
+fn tree_error(e: TreeError) -> Verdict {
+    match e {
+        // A file this revision lacks is the revision's problem, not the tool's.
+        TreeError::Io { ref source, .. } if source.kind() == std::io::ErrorKind::NotFound => {
+            Verdict::skip(format!("this revision cannot be built: {e}"))
+        }
+        TreeError::Missing(_) | TreeError::Io { .. } => Verdict::tool(e.to_string()),
+        TreeError::NotAKernelTree(_) | TreeError::MissingFile { .. } | TreeError::TooOld(_) => {
+            Verdict::skip(format!("this revision cannot be tested: {e}"))
+        }
+    }
+}
+
+/// Whether a build error is the revision's (skip it) or the machine's.
+fn build_error(e: BuildError) -> Verdict {
+    match e {
+        BuildError::Tree(t) => tree_error(t),
+        BuildError::Extract(_) | BuildError::Compile { .. } | BuildError::Bindgen { .. } => {
+            Verdict::skip(format!("this revision cannot be built: {e}"))
+        }
+        BuildError::NoLiburcu | BuildError::NoLibclang | BuildError::Io { .. } => Verdict::tool(e.to_string()),
+    }
+}
+
+/// Builds the revision checked out at `tree` through the cache, runs the
+/// selected scenarios in its runner and decides. A failing scenario is run
+/// `tries` times in all: bad only if it fails every time.
+pub fn bisect_run(tree: &Path, filters: &[String], tries: u32, cache: &Path) -> Verdict {
+    let tree = match Tree::open(tree) {
+        Ok(t) => t,
+        Err(e) => return tree_error(e),
+    };
+    let art = match artifact::build(&tree, &Options::runner_only(cache.to_path_buf())) {
+        Ok(a) => a,
+        Err(e) => return build_error(e),
+    };
+    let entries = suite::select(filters);
+    if entries.is_empty() {
+        return Verdict::tool(format!("no scenario matches {filters:?}"));
+    }
+    let mut runner = Runner::for_artifact(&art);
+    let mut rows = Vec::new();
+    for e in &entries {
+        let mut row = match suite::run_entry(&mut runner, e) {
+            Ok(r) => r,
+            Err(err) => return Verdict::tool(err.to_string()),
+        };
+        for _ in 1..tries.max(1) {
+            if !matches!(row.status, Status::Fail { .. }) {
+                break;
+            }
+            match suite::run_entry(&mut runner, e) {
+                Ok(again) if matches!(again.status, Status::Fail { .. }) => row = again,
+                Ok(_) => return Verdict::tool(format!("{} failed, then passed: the result is not repeatable", e.name)),
+                Err(err) => return Verdict::tool(err.to_string()),
+            }
+        }
+        rows.push(row);
+    }
+    let failed: Vec<&Row> = rows.iter().filter(|r| matches!(r.status, Status::Fail { .. })).collect();
+    let ran = rows.iter().filter(|r| !matches!(r.status, Status::NotApplicable { .. })).count();
+    let version = &art.manifest.kernel_version;
+    if !failed.is_empty() {
+        let names: Vec<String> = failed
+            .iter()
+            .map(|r| match &r.status {
+                Status::Fail { difference } => format!("{}: {difference}", r.name),
+                _ => unreachable!("filtered on Fail"),
+            })
+            .collect();
+        return Verdict { code: BAD, reason: format!("bad: Linux {version}: {}", names.join("; ")), rows };
+    }
+    if ran == 0 {
+        return Verdict {
+            code: SKIP,
+            reason: format!("Linux {version}: no selected scenario applies to this revision"),
+            rows,
+        };
+    }
+    Verdict { code: GOOD, reason: format!("good: Linux {version}: {ran} scenarios as expected"), rows }
+}

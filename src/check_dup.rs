@@ -1,0 +1,62 @@
+//! `mmharness check-dup`: the tools headers' copies of the kernel's
+//! definitions, compared with the kernel's own.
+
+use anyhow::{bail, Result};
+use mmharness_build::dupcheck::{self, Comparison, Status};
+use mmharness_build::tree::Tree;
+
+/// Prints the report; false when a definition compared exactly differs.
+pub fn run(tree: &Tree, json: bool) -> Result<bool> {
+    let used = dupcheck::extracted_members(tree)?;
+    let report = dupcheck::check(tree, &used)?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+        return Ok(!report.exact_differs());
+    }
+    println!("Linux {} at {}", report.kernel_version, tree.root.display());
+    for d in &report.definitions {
+        let status = match (d.status, d.comparison) {
+            (Status::Same, _) => "same",
+            (Status::Differs, Comparison::Exact) => "DIFFERS",
+            // Not counted in the exit status: only the exact copies are.
+            (Status::Differs, Comparison::UsedFields) => "differs where the code uses it",
+            (Status::InfoOnly, _) => "info-only",
+        };
+        let how = match d.comparison {
+            Comparison::Exact => format!("exact, {} members", d.compared.len()),
+            Comparison::UsedFields => format!("fields the extracted code uses: {}", d.compared.join(", ")),
+        };
+        let kernel_file = d.kernel_file.as_deref().unwrap_or("-");
+        println!("{}: {status} ({how}; {kernel_file} vs {})", d.definition, d.tools_file);
+        for line in &d.differences {
+            println!("  difference: {line}");
+        }
+        for line in &d.information {
+            println!("  info: {line}");
+        }
+    }
+    if report.exact_differs() {
+        println!("the tools headers' copies differ from the kernel: this tree's results rest on definitions that are not the kernel's");
+    }
+    Ok(!report.exact_differs())
+}
+
+/// Fails when a tree's exactly compared copies differ from the kernel's:
+/// results on that tree would rest on definitions that are not the kernel's.
+pub fn require_consistent(tree: &Tree) -> Result<()> {
+    let report = dupcheck::check(tree, &dupcheck::extracted_members(tree)?)?;
+    let differences: Vec<&str> = report
+        .definitions
+        .iter()
+        .filter(|d| d.comparison == Comparison::Exact)
+        .flat_map(|d| d.differences.iter().map(String::as_str))
+        .collect();
+    if !differences.is_empty() {
+        bail!(
+            "{}: the tools headers' copies differ from the kernel's, so results would not be the kernel's:\n  {}",
+            tree.root.display(),
+            differences.join("\n  ")
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,199 @@
+//! `mmharness mutants`: a self-check of the catalogue. Each mutant of the
+//! extracted kernel code is built from an overlay of the tree and run
+//! through the catalogue; a mutant no entry notices is a gap in the
+//! catalogue, or a change that makes no difference.
+
+use anyhow::{bail, Context, Result};
+use mmharness::catalogue::{catalogue, Entry};
+use mmharness::{Backend, Runner};
+use mmharness_build::artifact::{self, BuildError, Options};
+use mmharness_build::mutate::{self, Mutant};
+use mmharness_build::overlay::Overlay;
+use mmharness_build::{cache_dir, tree::Tree};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::io::IsTerminal;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::time::Instant;
+
+#[derive(Serialize)]
+#[serde(tag = "verdict", rename_all = "snake_case")]
+enum Verdict {
+    /// The first entry whose expectation failed, and how.
+    Caught {
+        entry: &'static str,
+        how: String,
+    },
+    Survived,
+    /// The mutant does not build: not counted.
+    NotViable {
+        error: String,
+    },
+}
+
+#[derive(Serialize)]
+struct Row {
+    #[serde(flatten)]
+    mutant: Mutant,
+    #[serde(flatten)]
+    verdict: Verdict,
+}
+
+/// Builds and runs every mutant of `tree`'s extracted code, and prints how
+/// many the catalogue catches and which survive.
+pub fn run(tree: &Tree, json: bool) -> Result<()> {
+    let started = Instant::now();
+    let base = artifact::build(tree, &Options::runner_only(cache_dir()))?;
+    let mut runner = Runner::for_artifact(&base);
+    let entries: Vec<Entry> = catalogue().into_iter().filter(|e| e.applicable(runner.capabilities()).is_ok()).collect();
+    let mut failing = Vec::new();
+    for e in &entries {
+        if let Err(how) = e.expected.check(&runner.run(&e.scenario)?) {
+            failing.push(format!("{}: {how}", e.name));
+        }
+    }
+    if !failing.is_empty() {
+        bail!(
+            "the catalogue fails on the unmutated tree, so its mutants would prove nothing:\n  {}",
+            failing.join("\n  ")
+        );
+    }
+
+    let mutants = mutants_of(tree, &base.manifest.extracted)?;
+    if !json {
+        eprintln!("{} mutants, {} catalogue entries each, on {} threads", mutants.len(), entries.len(), workers());
+    }
+    let verdicts = judge(tree, &mutants, &entries)?;
+    let rows: Vec<Row> = mutants.into_iter().zip(verdicts).map(|(mutant, verdict)| Row { mutant, verdict }).collect();
+    let of = |pred: fn(&Verdict) -> bool| rows.iter().filter(|r| pred(&r.verdict)).collect::<Vec<_>>();
+    let caught = of(|v| matches!(v, Verdict::Caught { .. })).len();
+    let survivors = of(|v| matches!(v, Verdict::Survived));
+    let not_viable = of(|v| matches!(v, Verdict::NotViable { .. }));
+    let total = caught + survivors.len();
+    let seconds = started.elapsed().as_secs_f64();
+
+    if json {
+        let doc = serde_json::json!({
+            "tree": tree.root,
+            "kernel_version": tree.version,
+            "entries": entries.iter().map(|e| e.name).collect::<Vec<_>>(),
+            "caught": caught,
+            "total": total,
+            "survivors": survivors,
+            "not_viable": not_viable,
+            "mutants": rows,
+            "seconds": seconds,
+        });
+        println!("{}", serde_json::to_string_pretty(&doc)?);
+        return Ok(());
+    }
+    println!(
+        "Linux {} at {}: {} catalogue entries apply, and pass unmutated",
+        tree.version,
+        tree.root.display(),
+        entries.len()
+    );
+    println!("caught {caught}/{total}");
+    let place = |m: &Mutant| format!("{}:{}", m.file, m.line);
+    let w = rows.iter().map(|r| place(&r.mutant).len()).max().unwrap_or(0);
+    let f = rows.iter().map(|r| r.mutant.function.len()).max().unwrap_or(0);
+    if !survivors.is_empty() {
+        println!("survivors ({}):", survivors.len());
+        for r in &survivors {
+            let m = &r.mutant;
+            println!("  {:w$}  {:f$}  {:14}  {}", place(m), m.function, m.operator.name(), m.description);
+        }
+    }
+    if !not_viable.is_empty() {
+        println!("not viable, not counted ({}):", not_viable.len());
+        for r in &not_viable {
+            let m = &r.mutant;
+            let Verdict::NotViable { error } = &r.verdict else { unreachable!("filtered above") };
+            println!("  {:w$}  {:f$}  {:14}  {}: {error}", place(m), m.function, m.operator.name(), m.description);
+        }
+    }
+    println!("took {seconds:.1} s");
+    Ok(())
+}
+
+/// The mutants of every extracted definition, file by file, in line order.
+fn mutants_of(tree: &Tree, extracted: &[artifact::Extracted]) -> Result<Vec<Mutant>> {
+    let mut by_file: BTreeMap<&str, Vec<(&str, usize)>> = BTreeMap::new();
+    for x in extracted {
+        by_file.entry(&x.file).or_default().push((&x.name, x.line));
+    }
+    let mut out = Vec::new();
+    for (file, defs) in by_file {
+        let text = tree.read(file)?;
+        out.extend(mutate::mutants(file, &text, &defs));
+    }
+    out.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
+    Ok(out)
+}
+
+fn workers() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get()) * 2
+}
+
+/// A verdict for each mutant; builds and runners run in parallel.
+fn judge(tree: &Tree, mutants: &[Mutant], entries: &[Entry]) -> Result<Vec<Verdict>> {
+    let next = AtomicUsize::new(0);
+    let done = AtomicUsize::new(0);
+    let failed = AtomicBool::new(false);
+    let verdicts: Mutex<Vec<Option<Verdict>>> = Mutex::new(mutants.iter().map(|_| None).collect());
+    let progress = std::io::stderr().is_terminal();
+    std::thread::scope(|s| {
+        let workers: Vec<_> = (0..workers())
+            .map(|_| {
+                s.spawn(|| -> Result<()> {
+                    while !failed.load(Ordering::Relaxed) {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(m) = mutants.get(i) else { break };
+                        let v = judge_one(tree, m, entries);
+                        let v = v.inspect_err(|_| failed.store(true, Ordering::Relaxed))?;
+                        verdicts.lock().expect("no worker panics holding it")[i] = Some(v);
+                        let n = done.fetch_add(1, Ordering::Relaxed) + 1;
+                        if progress {
+                            eprint!("\r{n}/{}", mutants.len());
+                        }
+                    }
+                    Ok(())
+                })
+            })
+            .collect();
+        workers.into_iter().try_for_each(|w| w.join().expect("a mutant worker panicked"))
+    })?;
+    if progress {
+        eprintln!();
+    }
+    Ok(verdicts.into_inner().expect("the workers are done").into_iter().map(|v| v.expect("judged")).collect())
+}
+
+fn judge_one(tree: &Tree, m: &Mutant, entries: &[Entry]) -> Result<Verdict> {
+    let overlay = Overlay::new(&tree.root, &[(m.file.as_str(), m.text.as_str())])
+        .with_context(|| format!("making an overlay of {} for a mutant", tree.root.display()))?;
+    let built = artifact::build(&Tree::open(overlay.path())?, &Options::runner_only(cache_dir()));
+    let art = match built {
+        Ok(a) => a,
+        // Only a failure the mutation can cause; the rest is the tool's.
+        Err(e @ (BuildError::Compile { .. } | BuildError::Extract(_))) => {
+            return Ok(Verdict::NotViable { error: first_error(&e) })
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let mut runner = Runner::for_artifact(&art);
+    for e in entries {
+        if let Err(how) = e.expected.check(&runner.run(&e.scenario)?) {
+            return Ok(Verdict::Caught { entry: e.name, how });
+        }
+    }
+    Ok(Verdict::Survived)
+}
+
+/// The compiler's first error line, which names the kernel line.
+fn first_error(e: &BuildError) -> String {
+    let text = e.to_string();
+    let line = text.lines().find(|l| l.contains("error:")).or_else(|| text.lines().next());
+    line.unwrap_or_default().trim().to_string()
+}

@@ -1,0 +1,85 @@
+//! Running the catalogue, or part of it, on one tree: what `table`,
+//! `bisect-run`, `diff` and `review` report.
+
+use crate::backend::{Backend, RunError};
+use crate::catalogue::{catalogue, Entry, Expected};
+use crate::outcome::Outcome;
+use serde::Serialize;
+
+/// How one entry went on one tree.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum Status {
+    /// What the catalogue expects.
+    Pass,
+    /// Something else: the difference in words.
+    Fail { difference: String },
+    /// The tree cannot express the scenario.
+    NotApplicable { reason: String },
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Row {
+    pub name: &'static str,
+    pub why: &'static str,
+    pub status: Status,
+    pub expected: Expected,
+    /// The summary of what happened, if the scenario ran.
+    pub got: Option<Expected>,
+    pub outcome: Option<Outcome>,
+}
+
+impl Row {
+    /// The result as a reader wants it: `-EAGAIN`, `crash: ...` or `-`.
+    pub fn result(&self) -> String {
+        match &self.outcome {
+            None => "-".into(),
+            Some(o) => match &o.crash {
+                Some(c) => format!("crash ({})", c.signal.map_or("abort".to_string(), |s| format!("signal {s}"))),
+                None => o.ret().name(),
+            },
+        }
+    }
+
+    pub fn warns(&self) -> Vec<String> {
+        self.outcome.iter().flat_map(|o| o.warns.iter().map(|w| w.to_string())).collect()
+    }
+}
+
+/// Entries whose name contains any of `filters` (all entries if none).
+pub fn select(filters: &[String]) -> Vec<Entry> {
+    catalogue()
+        .into_iter()
+        .filter(|e| filters.is_empty() || filters.iter().any(|f| e.name.contains(f.as_str())))
+        .collect()
+}
+
+pub fn run_entry(backend: &mut dyn Backend, e: &Entry) -> Result<Row, RunError> {
+    if let Err(reason) = e.applicable(backend.capabilities()) {
+        return Ok(Row {
+            name: e.name,
+            why: e.why,
+            status: Status::NotApplicable { reason },
+            expected: e.expected.clone(),
+            got: None,
+            outcome: None,
+        });
+    }
+    let o = backend.run(&e.scenario)?;
+    let status = match e.expected.check(&o) {
+        Ok(()) => Status::Pass,
+        Err(difference) => Status::Fail { difference },
+    };
+    Ok(Row {
+        name: e.name,
+        why: e.why,
+        status,
+        expected: e.expected.clone(),
+        got: Some(Expected::of(&o)),
+        outcome: Some(o),
+    })
+}
+
+pub fn run(backend: &mut dyn Backend, entries: &[Entry]) -> Result<Vec<Row>, RunError> {
+    entries.iter().map(|e| run_entry(backend, e)).collect()
+}
