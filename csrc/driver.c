@@ -224,13 +224,26 @@ static const struct vm_operations_struct mmh_ops_with_mapped = {
 static const struct vm_operations_struct mmh_ops_without_mapped;
 
 #ifdef MMH_CAP_ERROR_HOOK
-/* Before error_override, "errors become X" is a hook that returns X. */
+/*
+ * Before error_override, "errors become X" is a hook that returns X; a hook
+ * that returns 0 tries to clear the error.
+ */
 static _Thread_local int mmh_hook_error;
 
 static int mmh_error_hook(int err)
 {
 	(void)err;
 	return mmh_hook_error;
+}
+#endif
+
+#ifdef MMH_CAP_SUCCESS_HOOK
+static int mmh_success_hook(const struct vm_area_struct *vma)
+{
+	int ret = mmh_state.s ? mmh_state.s->success_hook_ret : 0;
+
+	mmh_event(MMH_EV_SUCCESS_HOOK, ret, (uintptr_t)vma, 0, 0, 0);
+	return ret;
 }
 #endif
 
@@ -313,6 +326,17 @@ static void mmh_set_action(struct mmap_action *action, const struct mmh_scenario
 		action->error_hook = mmh_error_hook;
 #endif
 	}
+#ifdef MMH_CAP_ERROR_HOOK
+	if (s->error_hook_clears) {
+		mmh_hook_error = 0;
+		action->error_hook = mmh_error_hook;
+	}
+#endif
+#ifdef MMH_CAP_SUCCESS_HOOK
+	if (s->has_success_hook)
+		action->success_hook =
+			(__typeof__(((struct mmap_action *)0)->success_hook))mmh_success_hook;
+#endif
 }
 
 static int mmh_prepare(struct vm_area_desc *desc)

@@ -82,7 +82,13 @@ struct mmh_scenario {
 	uint64_t mapped_sets_private_data;
 	/* enum mmh_devmem_deny bits. */
 	uint32_t devmem_deny;
-	uint32_t pad;
+	/* Before error_override: an error_hook that returns 0 (clears the error). */
+	uint8_t error_hook_clears;
+	/* Before error_override: a success_hook that returns success_hook_ret. */
+	uint8_t has_success_hook;
+	uint8_t pad[2];
+	int32_t success_hook_ret;
+	uint32_t pad2;
 };
 
 enum mmh_event_kind {
@@ -95,6 +101,7 @@ enum mmh_event_kind {
 	MMH_EV_MMAP_READ_TRYLOCK = 7,	/* mm */
 	MMH_EV_PGPROT_DECRYPTED = 8,	/* pgprot */
 	MMH_EV_DEVMEM_CHECK = 9,	/* enum mmh_devmem_deny bit, allowed */
+	MMH_EV_SUCCESS_HOOK = 10,	/* vma */
 };
 
 struct mmh_event {

@@ -383,6 +383,21 @@ pub fn catalogue() -> Vec<Entry> {
             expected: CRASH,
             requires: &[],
         },
+        // The hook era (6.19 to 7.1), before error_override replaced the hooks.
+        Entry {
+            name: "error_hook_that_clears_the_error_warns_after_unmapping",
+            why: "mmap_action_finish (hook era): err = action->error_hook(err); \"The caller should not clear the error.\" VM_WARN_ON_ONCE(!err)",
+            scenario: Scenario { error_hook_clears: true, ..remap_failing(ENOMEM) },
+            expected: expect(0, 1, 1, 0),
+            requires: &["error_hook"],
+        },
+        Entry {
+            name: "failing_success_hook_unmaps_the_vma",
+            why: "mmap_action_finish (7.1): a success_hook error takes the error path and unmaps; before 7.1 it returned without unmapping",
+            scenario: Scenario { success_hook: Some(ENOMEM), vm_ops: VmOps::None, ..Scenario::remap_full(0x1000) },
+            expected: expect(ENOMEM, 1, 0, 0),
+            requires: &["success_hook"],
+        },
         // /dev/mem, end to end: its hook, then prepare and complete.
         Entry {
             name: "devmem_mmap_succeeds_without_mapped",

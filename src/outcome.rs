@@ -99,6 +99,11 @@ pub enum Event {
         check: u32,
         allowed: bool,
     },
+    /// The hook era's `action->success_hook`.
+    SuccessHook {
+        vma: Obj,
+        ret: Ret,
+    },
     Unknown {
         kind: u32,
     },

@@ -57,7 +57,11 @@ pub fn scenario(s: &Scenario, extracted: &[Extracted]) -> Result<sys::mmh_scenar
         mapped: injection(&s.mapped, extracted)?,
         mapped_sets_private_data: s.mapped_sets_private_data,
         devmem_deny: s.devmem_deny,
-        pad: 0,
+        error_hook_clears: s.error_hook_clears.into(),
+        has_success_hook: s.success_hook.is_some().into(),
+        pad: [0; 2],
+        success_hook_ret: s.success_hook.unwrap_or(0),
+        pad2: 0,
     })
 }
 
@@ -96,6 +100,7 @@ pub fn outcome(o: &sys::mmh_outcome) -> Outcome {
                 sys::mmh_event_kind_MMH_EV_MMAP_READ_TRYLOCK => Event::MmapReadTrylock { mm: obj(a0) },
                 sys::mmh_event_kind_MMH_EV_PGPROT_DECRYPTED => Event::PgprotDecrypted { prot: a0 },
                 sys::mmh_event_kind_MMH_EV_DEVMEM_CHECK => Event::DevMemCheck { check: a0 as u32, allowed: a1 != 0 },
+                sys::mmh_event_kind_MMH_EV_SUCCESS_HOOK => Event::SuccessHook { vma: obj(a0), ret },
                 kind => Event::Unknown { kind },
             }
         })

@@ -128,6 +128,10 @@ pub struct Scenario {
     pub mapped_sets_private_data: u64,
     /// `devmem_deny` bits: the /dev/mem checks that refuse.
     pub devmem_deny: u32,
+    /// Before `error_override`: an `error_hook` that returns 0.
+    pub error_hook_clears: bool,
+    /// Before `error_override`: a `success_hook` returning this.
+    pub success_hook: Option<i32>,
 }
 
 impl Default for Scenario {
@@ -159,6 +163,8 @@ impl Default for Scenario {
             mapped: Injection::NONE,
             mapped_sets_private_data: 0,
             devmem_deny: 0,
+            error_hook_clears: false,
+            success_hook: None,
         }
     }
 }

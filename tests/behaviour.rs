@@ -117,6 +117,8 @@ catalogue_tests! {
     hidden_remap_success_drops_the_rmap_lock => [mmh_cap_vm_ops_mapped];
     hidden_remap_failure_drops_the_rmap_lock_and_unmaps => [];
     hidden_rmap_without_a_file_dereferences_null => [];
+    error_hook_that_clears_the_error_warns_after_unmapping => [mmh_cap_error_hook];
+    failing_success_hook_unmaps_the_vma => [mmh_cap_success_hook];
     devmem_mmap_succeeds_without_mapped => [mmh_cap_devmem];
     devmem_remap_failure_reaches_userspace_as_eagain_and_unmaps => [mmh_cap_devmem];
     devmem_offset_that_does_not_fit_phys_addr_t_is_einval => [mmh_cap_devmem];

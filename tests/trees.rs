@@ -225,3 +225,32 @@ fn bisect_run_on_the_7_3_tree_is_good() {
     let out = std::process::Command::new(BIN).arg("bisect-run").env("KERNEL_SRC", tree_7_3().root).output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
 }
+
+/// The detector on the trees there are: both are of the error_override
+/// generation, with every action type, is_compat and mapped().
+#[test]
+fn capabilities_are_detected_from_the_7_2_and_7_3_trees() {
+    for tree in [tree_7_2(), tree_7_3()] {
+        let m = artifact::build(&tree, &Options::runner_only(cache_dir())).unwrap().manifest;
+        assert_eq!(
+            m.capabilities.names(),
+            vec![
+                "error_override",
+                "vm_ops_mapped",
+                "prepare_desc",
+                "complete_vma_action_compat",
+                "is_compat",
+                "desc_vma_flags",
+                "io_remap",
+                "simple_ioremap",
+                "map_kernel_pages",
+                "split_tools_headers",
+                "nommu_variants",
+                "devmem",
+            ],
+            "Linux {}",
+            m.kernel_version
+        );
+        assert!(!m.capabilities.error_hook && !m.capabilities.success_hook);
+    }
+}
