@@ -132,6 +132,8 @@ fn mutants_of(tree: &Tree, extracted: &[artifact::Extracted]) -> Result<Vec<Muta
     Ok(out)
 }
 
+/// Twice the CPUs: a build spends much of its time waiting for the
+/// compiler's processes to start and for the disk.
 fn workers() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get()) * 2
 }

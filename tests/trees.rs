@@ -23,16 +23,17 @@ fn the_catalogue_passes_on_the_7_2_tree_through_its_runner() {
     println!("Linux {} at {}", art.manifest.kernel_version, tree.root.display());
     assert!(art.manifest.kernel_version.starts_with("7.2"));
     let mut runner = Runner::for_artifact(&art);
-    let mut ran = 0;
+    let mut not_applicable = Vec::new();
     for e in catalogue() {
         if e.applicable(runner.capabilities()).is_err() {
+            not_applicable.push(e.name);
             continue;
         }
         let o = runner.run(&e.scenario).unwrap();
         e.expected.check(&o).unwrap_or_else(|d| panic!("{} on 7.2: {d}", e.name));
-        ran += 1;
     }
-    assert_eq!(ran, catalogue().len(), "7.2 can express every entry");
+    // 7.2 has error_override: only the hook era's entries do not apply.
+    assert_eq!(not_applicable, ["error_hook_that_clears_the_error_warns_after_unmapping", "failing_success_hook_unmaps_the_vma"]);
 }
 
 /// Every file under `root`, by path and content.
