@@ -192,9 +192,11 @@ void mmh_leaf_rmap_unlock(struct address_space *mapping)
 
 int mmh_leaf_mmap_read_trylock(struct mm_struct *mm)
 {
-	/* The caller holds mmap_lock, as in the kernel: the trylock fails. */
-	mmh_event(MMH_EV_MMAP_READ_TRYLOCK, 0, (uintptr_t)mm, 0, 0, 0);
-	return 0;
+	/* Normally the caller holds mmap_lock, as in the kernel: the trylock fails. */
+	int got = mmh_state.s && mmh_state.s->mmap_unlocked;
+
+	mmh_event(MMH_EV_MMAP_READ_TRYLOCK, got, (uintptr_t)mm, 0, 0, 0);
+	return got;
 }
 
 pgprot_t mmh_pgprot_decrypted(pgprot_t prot)
@@ -245,6 +247,21 @@ static int mmh_success_hook(const struct vm_area_struct *vma)
 	mmh_event(MMH_EV_SUCCESS_HOOK, ret, (uintptr_t)vma, 0, 0, 0);
 	return ret;
 }
+#endif
+
+static void mmh_set_action(struct mmap_action *action, const struct mmh_scenario *s);
+
+#ifdef MMH_CAP_COMPAT_VMA_MMAP
+/* The .mmap_prepare hook of the file a stacked driver maps: the scenario's action. */
+static int mmh_mmap_prepare(struct vm_area_desc *desc)
+{
+	mmh_set_action(&desc->action, mmh_state.s);
+	return 0;
+}
+
+static const struct file_operations mmh_fops = {
+	.mmap_prepare = mmh_mmap_prepare,
+};
 #endif
 
 static const struct vm_operations_struct *mmh_vm_ops(uint8_t which)
@@ -339,25 +356,38 @@ static void mmh_set_action(struct mmap_action *action, const struct mmh_scenario
 #endif
 }
 
-static int mmh_prepare(struct vm_area_desc *desc)
+static int mmh_prepare(struct vm_area_desc *desc, int nommu)
 {
 #ifdef MMH_CAP_PREPARE_DESC
+#ifdef MMH_CAP_NOMMU_VARIANTS
+	if (nommu)
+		return nommu_mmap_action_prepare(desc);
+#endif
+	(void)nommu;
 	return mmap_action_prepare(desc);
 #else
+	(void)nommu;
 	mmap_action_prepare(&desc->action, desc);
 	return 0;
 #endif
 }
 
-static int mmh_complete(struct vm_area_struct *vma, struct mmap_action *action, int is_compat)
+static int mmh_complete(struct vm_area_struct *vma, struct mmap_action *action, int is_compat, int nommu)
 {
 #if defined(MMH_CAP_COMPLETE_VMA_ACTION_COMPAT)
+#ifdef MMH_CAP_NOMMU_VARIANTS
+	if (nommu)
+		return nommu_mmap_action_complete(vma, action, is_compat);
+#endif
+	(void)nommu;
 	return mmap_action_complete(vma, action, is_compat);
 #elif defined(MMH_CAP_COMPLETE_VMA_ACTION)
 	(void)is_compat;
+	(void)nommu;
 	return mmap_action_complete(vma, action);
 #else
 	(void)is_compat;
+	(void)nommu;
 	return mmap_action_complete(action, vma);
 #endif
 }
@@ -451,8 +481,22 @@ void mmh_run(const struct mmh_scenario *s, struct mmh_outcome *o)
 #endif
 	}
 
+	if (s->stage == MMH_STAGE_COMPAT_VMA_MMAP) {
+#ifdef MMH_CAP_COMPAT_VMA_MMAP
+		/* The VMA mmap made before the driver's .mmap called us. */
+		mmh_vma_from_desc(vma, desc);
+		file->f_op = &mmh_fops;
+		mmh_state.vma = vma;
+		o->complete_ret = compat_vma_mmap(file, vma);
+		o->completed = 1;
+		goto out;
+#else
+		abort();
+#endif
+	}
+
 	if (s->stage != MMH_STAGE_COMPLETE) {
-		o->prepare_ret = mmh_prepare(desc);
+		o->prepare_ret = mmh_prepare(desc, s->stage == MMH_STAGE_NOMMU);
 		o->prepared = 1;
 	}
 
@@ -464,7 +508,7 @@ void mmh_run(const struct mmh_scenario *s, struct mmh_outcome *o)
 			mmh_state.rmap_locked++;
 		}
 		mmh_state.vma = vma;
-		o->complete_ret = mmh_complete(vma, &desc->action, s->is_compat);
+		o->complete_ret = mmh_complete(vma, &desc->action, s->is_compat, s->stage == MMH_STAGE_NOMMU);
 		o->completed = 1;
 	}
 

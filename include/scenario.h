@@ -17,6 +17,10 @@ enum mmh_stage {
 	MMH_STAGE_COMPLETE = 2,
 	/* /dev/mem's mmap_mem_prepare() hook, then prepare and complete. */
 	MMH_STAGE_DEVMEM = 3,
+	/* A stacked driver's .mmap: compat_vma_mmap() on a VMA mmap already made. */
+	MMH_STAGE_COMPAT_VMA_MMAP = 4,
+	/* The nommu variants (the #else of CONFIG_MMU): prepare, then complete. */
+	MMH_STAGE_NOMMU = 5,
 };
 
 /* What vm_ops the VMA has. */
@@ -86,7 +90,9 @@ struct mmh_scenario {
 	uint8_t error_hook_clears;
 	/* Before error_override: a success_hook that returns success_hook_ret. */
 	uint8_t has_success_hook;
-	uint8_t pad[2];
+	/* mmap_lock is not held: mmap_read_trylock() succeeds. */
+	uint8_t mmap_unlocked;
+	uint8_t pad;
 	int32_t success_hook_ret;
 	uint32_t pad2;
 };

@@ -3,8 +3,11 @@
 //! the capabilities a tree needs to express it. The same data drives
 //! `cargo test`, `mmharness table` and the runners.
 
-use crate::outcome::Outcome;
+use crate::outcome::{Event, Outcome};
 use crate::scenario::{devmem_deny, vm_flags, ActionType, Injection, Scenario, Stage, VmOps, PAGE_SIZE};
+
+/// Where the default scenario's VMA starts.
+const START: u64 = 0x10000;
 use mmharness_build::caps::Capabilities;
 use serde::Serialize;
 
@@ -29,6 +32,85 @@ pub struct Expected {
     pub mapped_calls: usize,
     /// The kernel code crashes (the other fields are then not compared).
     pub crash: bool,
+    /// Finer points an entry may pin down; `None` is not compared.
+    #[serde(skip_serializing_if = "Details::is_empty")]
+    pub details: Details,
+}
+
+/// What the summary leaves out: the arguments of the leaf calls and the
+/// VMA afterwards.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Details {
+    /// The first remap's `(addr, pfn, size)`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub remap: Option<(u64, u64, u64)>,
+    /// The first `insert_pages` call's page count.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub insert_nr_pages: Option<u64>,
+    /// The first unmap's length in bytes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub munmap_len: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vma_pgoff: Option<u64>,
+    /// `VM_*` bits that must be set on the VMA afterwards.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vma_flags_set: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vma_private_data: Option<u64>,
+}
+
+impl Details {
+    fn is_empty(&self) -> bool {
+        self == &Self::default()
+    }
+
+    fn of(o: &Outcome) -> Self {
+        Self {
+            remap: o.events.iter().find_map(|e| match e {
+                Event::Remap { addr, pfn, size, .. } => Some((*addr, *pfn, *size)),
+                _ => None,
+            }),
+            insert_nr_pages: o.events.iter().find_map(|e| match e {
+                Event::InsertPages { nr_pages, .. } => Some(*nr_pages),
+                _ => None,
+            }),
+            munmap_len: o.events.iter().find_map(|e| match e {
+                Event::Munmap { len, .. } => Some(*len),
+                _ => None,
+            }),
+            vma_pgoff: Some(o.vma.pgoff),
+            vma_flags_set: Some(o.vma.vm_flags),
+            vma_private_data: Some(o.vma.private_data),
+        }
+    }
+
+    /// What differs from `got`, for the fields this expects.
+    fn differences(&self, got: &Self) -> Vec<String> {
+        let mut d = Vec::new();
+        let hex = |v: Option<u64>| v.map_or("none".into(), |v| format!("{v:#x}"));
+        if self.remap.is_some() && self.remap != got.remap {
+            d.push(format!("remap (addr, pfn, size) {:x?}, expected {:x?}", got.remap, self.remap));
+        }
+        if self.insert_nr_pages.is_some() && self.insert_nr_pages != got.insert_nr_pages {
+            d.push(format!("inserted {:?} pages, expected {:?}", got.insert_nr_pages, self.insert_nr_pages));
+        }
+        if self.munmap_len.is_some() && self.munmap_len != got.munmap_len {
+            d.push(format!("unmapped {} bytes, expected {}", hex(got.munmap_len), hex(self.munmap_len)));
+        }
+        if self.vma_pgoff.is_some() && self.vma_pgoff != got.vma_pgoff {
+            d.push(format!("VMA pgoff {}, expected {}", hex(got.vma_pgoff), hex(self.vma_pgoff)));
+        }
+        if let Some(bits) = self.vma_flags_set {
+            let have = got.vma_flags_set.unwrap_or(0);
+            if have & bits != bits {
+                d.push(format!("VMA flags {have:#x} lack {:#x}", bits & !have));
+            }
+        }
+        if self.vma_private_data.is_some() && self.vma_private_data != got.vma_private_data {
+            d.push(format!("VMA private data {}, expected {}", hex(got.vma_private_data), hex(self.vma_private_data)));
+        }
+        d
+    }
 }
 
 impl Expected {
@@ -39,6 +121,7 @@ impl Expected {
             warns: o.warn_count(),
             mapped_calls: o.mapped_calls(),
             crash: o.crash.is_some(),
+            details: Details::of(o),
         }
     }
 
@@ -51,9 +134,6 @@ impl Expected {
             (None, false) => {}
         }
         let got = Self::of(o);
-        if &got == self {
-            return Ok(());
-        }
         let mut diffs = Vec::new();
         if got.ret != self.ret {
             diffs.push(format!("returned {}, expected {}", crate::Ret(got.ret), crate::Ret(self.ret)));
@@ -68,7 +148,16 @@ impl Expected {
         if got.mapped_calls != self.mapped_calls {
             diffs.push(format!("mapped() called {} times, expected {}", got.mapped_calls, self.mapped_calls));
         }
-        Err(diffs.join(", "))
+        diffs.extend(self.details.differences(&got.details));
+        if diffs.is_empty() {
+            Ok(())
+        } else {
+            Err(diffs.join(", "))
+        }
+    }
+
+    pub fn with(self, details: Details) -> Self {
+        Self { details, ..self }
     }
 }
 
@@ -95,11 +184,13 @@ impl Entry {
     }
 }
 
-const fn expect(ret: i32, unmaps: usize, warns: u32, mapped_calls: usize) -> Expected {
-    Expected { ret, unmaps, warns, mapped_calls, crash: false }
+fn expect(ret: i32, unmaps: usize, warns: u32, mapped_calls: usize) -> Expected {
+    Expected { ret, unmaps, warns, mapped_calls, crash: false, details: Details::default() }
 }
 
-const CRASH: Expected = Expected { ret: 0, unmaps: 0, warns: 0, mapped_calls: 0, crash: true };
+fn crash() -> Expected {
+    Expected { crash: true, ..expect(0, 0, 0, 0) }
+}
 
 fn remap_failing(err: i32) -> Scenario {
     Scenario { remap: Injection::always(err), ..Scenario::remap_full(0x1000) }
@@ -122,7 +213,8 @@ pub fn catalogue() -> Vec<Entry> {
             name: "remap_failure_with_override_returns_override_and_unmaps_the_vma",
             why: "mmap_action_finish: on error and not compat, do_munmap() the VMA and return error_override ?: err",
             scenario: Scenario { error_override: EAGAIN, ..remap_failing(ENOMEM) },
-            expected: expect(EAGAIN, 1, 0, 0),
+            // The length is vma_pages(vma) << PAGE_SHIFT: bytes, the whole VMA.
+            expected: expect(EAGAIN, 1, 0, 0).with(Details { munmap_len: Some(4 * PAGE_SIZE), ..Details::default() }),
             requires: &[],
         },
         Entry {
@@ -223,7 +315,30 @@ pub fn catalogue() -> Vec<Entry> {
             name: "successful_remap_calls_mapped_once_and_does_not_unmap",
             why: "mmap_action_finish: on success call_vma_mapped() runs vm_ops->mapped once",
             scenario: Scenario::remap_full(0x1000),
-            expected: expect(0, 0, 0, 1),
+            expected: expect(0, 0, 0, 1).with(Details {
+                remap: Some((START, 0x1000, 4 * PAGE_SIZE)),
+                vma_flags_set: Some(vm_flags::REMAP),
+                ..Details::default()
+            }),
+            requires: &["vm_ops_mapped"],
+        },
+        Entry {
+            name: "mapped_private_data_is_applied",
+            why: "call_vma_mapped: \"if (vm_private_data != vma->vm_private_data) vma->vm_private_data = vm_private_data\"",
+            scenario: Scenario { private_data: 0x1111, mapped_sets_private_data: 0xfeed, ..Scenario::default() },
+            expected: expect(0, 0, 0, 1).with(Details { vma_private_data: Some(0xfeed), ..Details::default() }),
+            requires: &["vm_ops_mapped"],
+        },
+        Entry {
+            name: "failed_mapped_leaves_private_data_unchanged",
+            why: "call_vma_mapped: \"if (err) return err;\" comes before the private data is applied",
+            scenario: Scenario {
+                private_data: 0x1111,
+                mapped_sets_private_data: 0xfeed,
+                mapped: Injection::always(ENOMEM),
+                ..Scenario::default()
+            },
+            expected: expect(ENOMEM, 1, 0, 1).with(Details { vma_private_data: Some(0x1111), ..Details::default() }),
             requires: &["vm_ops_mapped"],
         },
         Entry {
@@ -251,7 +366,7 @@ pub fn catalogue() -> Vec<Entry> {
         Entry {
             name: "remap_outside_the_vma_fails_prepare_with_efault",
             why: "remap_pfn_range_prepare: !range_in_vma_desc(desc, start, end) gives -EFAULT before anything is mapped",
-            scenario: Scenario { remap_start: Scenario::default().start - PAGE_SIZE, ..Scenario::remap_full(0x1000) },
+            scenario: Scenario { remap_start: START - PAGE_SIZE, ..Scenario::remap_full(0x1000) },
             expected: expect(EFAULT, 0, 0, 0),
             requires: &["prepare_desc"],
         },
@@ -266,13 +381,28 @@ pub fn catalogue() -> Vec<Entry> {
             expected: expect(EINVAL, 0, 0, 0),
             requires: &["prepare_desc"],
         },
+        Entry {
+            name: "cow_remap_sets_pgoff_to_the_pfn",
+            why: "get_remap_pgoff: \"We mark the 'original' un-COW'ed pages by matching them up with vma->vm_pgoff\"",
+            scenario: Scenario { vm_flags: vm_flags::PRIVATE_WRITABLE, ..Scenario::remap_full(0x1234) },
+            expected: expect(0, 0, 0, 1).with(Details { vma_pgoff: Some(0x1234), ..Details::default() }),
+            requires: &["prepare_desc", "vm_ops_mapped"],
+        },
         // MMAP_IO_REMAP_PFN: prepared into a plain remap.
         Entry {
             name: "io_remap_succeeds_as_a_remap",
             why: "io_remap_pfn_range_prepare: the action becomes MMAP_REMAP_PFN, which complete performs",
             scenario: Scenario::io_remap_full(0x1000),
-            expected: expect(0, 0, 0, 1),
+            // io_remap_pfn_range_pfn() is the identity unless the arch defines it.
+            expected: expect(0, 0, 0, 1).with(Details { remap: Some((START, 0x1000, 4 * PAGE_SIZE)), ..Details::default() }),
             requires: &["io_remap", "vm_ops_mapped"],
+        },
+        Entry {
+            name: "io_remap_outside_the_vma_fails_prepare_with_efault",
+            why: "io_remap_pfn_range_prepare delegates to remap_pfn_range_prepare's range check",
+            scenario: Scenario { remap_start: START - PAGE_SIZE, ..Scenario::io_remap_full(0x1000) },
+            expected: expect(EFAULT, 0, 0, 0),
+            requires: &["io_remap"],
         },
         Entry {
             name: "io_remap_failure_with_override_returns_override_and_unmaps",
@@ -293,7 +423,36 @@ pub fn catalogue() -> Vec<Entry> {
             name: "simple_ioremap_that_fits_succeeds",
             why: "simple_ioremap_prepare: the region covers the VMA, so it becomes an IO remap, then a remap",
             scenario: simple_ioremap_fitting(),
-            expected: expect(0, 0, 0, 1),
+            // pfn = start_phys >> PAGE_SHIFT, + vm_pgoff.
+            expected: expect(0, 0, 0, 1).with(Details { remap: Some((START, 0x100, 4 * PAGE_SIZE)), ..Details::default() }),
+            requires: &["simple_ioremap", "vm_ops_mapped"],
+        },
+        Entry {
+            name: "simple_ioremap_with_pgoff_maps_from_that_page",
+            why: "__simple_ioremap_prep: \"We start the mapping 'vm_pgoff' pages into the area\": pfn += vm_pgoff",
+            scenario: Scenario { pgoff: 1, ..Scenario::simple_ioremap(0x100000, 5 * PAGE_SIZE) },
+            expected: expect(0, 0, 0, 1).with(Details { remap: Some((START, 0x101, 4 * PAGE_SIZE)), ..Details::default() }),
+            requires: &["simple_ioremap", "vm_ops_mapped"],
+        },
+        Entry {
+            name: "simple_ioremap_with_pgoff_that_no_longer_fits_fails_prepare_with_einval",
+            why: "__simple_ioremap_prep: pages -= vm_pgoff, then \"Can we fit all of the mapping?\"",
+            scenario: Scenario { pgoff: 1, ..simple_ioremap_fitting() },
+            expected: expect(EINVAL, 0, 0, 0),
+            requires: &["simple_ioremap"],
+        },
+        Entry {
+            name: "simple_ioremap_counts_the_offset_into_its_first_page",
+            why: "__simple_ioremap_prep: size += start_phys & ~PAGE_MASK: 0x2900 bytes from 0x100800 span four pages",
+            scenario: Scenario::simple_ioremap(0x100800, 0x2900),
+            expected: expect(0, 0, 0, 1).with(Details { remap: Some((START, 0x100, 4 * PAGE_SIZE)), ..Details::default() }),
+            requires: &["simple_ioremap", "vm_ops_mapped"],
+        },
+        Entry {
+            name: "cow_simple_ioremap_remaps_the_whole_vma_and_sets_pgoff_to_the_pfn",
+            why: "simple_ioremap_prepare: mmap_action_ioremap_full() covers the VMA, which get_remap_pgoff() requires of a CoW mapping",
+            scenario: Scenario { vm_flags: vm_flags::PRIVATE_WRITABLE, ..simple_ioremap_fitting() },
+            expected: expect(0, 0, 0, 1).with(Details { vma_pgoff: Some(0x100), ..Details::default() }),
             requires: &["simple_ioremap", "vm_ops_mapped"],
         },
         Entry {
@@ -336,7 +495,25 @@ pub fn catalogue() -> Vec<Entry> {
             name: "map_kernel_pages_succeeds_without_a_warn",
             why: "map_kernel_pages_prepare: mmap_read_trylock() fails because mmap holds the lock, so its VM_WARN_ON_ONCE stays silent",
             scenario: Scenario::map_kernel_pages(),
-            expected: expect(0, 0, 0, 1),
+            expected: expect(0, 0, 0, 1).with(Details {
+                insert_nr_pages: Some(4),
+                vma_flags_set: Some(vm_flags::MIXEDMAP),
+                ..Details::default()
+            }),
+            requires: &["map_kernel_pages", "vm_ops_mapped"],
+        },
+        Entry {
+            name: "map_kernel_pages_on_a_pfnmap_warns",
+            why: "map_kernel_pages_prepare: VM_WARN_ON_ONCE(vma_desc_test(desc, VMA_PFNMAP_BIT))",
+            scenario: Scenario { vm_flags: Scenario::default().vm_flags | vm_flags::PFNMAP, ..Scenario::map_kernel_pages() },
+            expected: expect(0, 0, 1, 1),
+            requires: &["map_kernel_pages", "vm_ops_mapped"],
+        },
+        Entry {
+            name: "map_kernel_pages_without_the_mmap_lock_warns",
+            why: "map_kernel_pages_prepare: VM_WARN_ON_ONCE(mmap_read_trylock(desc->mm)): the caller must hold mmap_lock",
+            scenario: Scenario { mmap_unlocked: true, ..Scenario::map_kernel_pages() },
+            expected: expect(0, 0, 1, 1),
             requires: &["map_kernel_pages", "vm_ops_mapped"],
         },
         Entry {
@@ -377,11 +554,75 @@ pub fn catalogue() -> Vec<Entry> {
             requires: &[],
         },
         Entry {
+            name: "hidden_rmap_of_an_anonymous_vma_warns",
+            why: "maybe_rmap_unlock_action: VM_WARN_ON_ONCE(vma_is_anonymous(vma)), which is !vma->vm_ops",
+            scenario: Scenario { hide_from_rmap_until_complete: true, vm_ops: VmOps::None, ..Scenario::remap_full(0x1000) },
+            expected: expect(0, 0, 1, 0),
+            requires: &[],
+        },
+        Entry {
             name: "hidden_rmap_without_a_file_dereferences_null",
             why: "maybe_rmap_unlock_action: file = vma->vm_file; i_mmap_unlock_write(file->f_mapping) with no file",
             scenario: Scenario { hide_from_rmap_until_complete: true, has_file: false, ..Scenario::default() },
-            expected: CRASH,
+            expected: crash(),
             requires: &[],
+        },
+        // A stacked driver's .mmap: compat_vma_mmap() on the VMA mmap made.
+        Entry {
+            name: "compat_vma_mmap_remap_failure_returns_the_raw_error_without_unmapping",
+            why: "__compat_vma_mmap: mmap_action_complete(vma, &desc->action, /*is_compat=*/true)",
+            scenario: Scenario { stage: Stage::CompatVmaMmap, error_override: EAGAIN, ..remap_failing(ENOMEM) },
+            expected: expect(ENOMEM, 0, 0, 0),
+            requires: &["compat_vma_mmap"],
+        },
+        Entry {
+            name: "compat_vma_mmap_remap_outside_the_vma_fails_with_efault",
+            why: "__compat_vma_mmap: mmap_action_prepare() on the descriptor made from the VMA checks the range",
+            scenario: Scenario {
+                stage: Stage::CompatVmaMmap,
+                remap_start: START - PAGE_SIZE,
+                ..Scenario::remap_full(0x1000)
+            },
+            expected: expect(EFAULT, 0, 0, 0),
+            requires: &["compat_vma_mmap"],
+        },
+        Entry {
+            name: "compat_vma_mmap_success_remaps_and_calls_mapped",
+            why: "compat_set_desc_from_vma() then compat_set_vma_from_desc(): the VMA gets the remap's flags, then mapped() runs",
+            scenario: Scenario { stage: Stage::CompatVmaMmap, ..Scenario::remap_full(0x1000) },
+            expected: expect(0, 0, 0, 1).with(Details {
+                remap: Some((START, 0x1000, 4 * PAGE_SIZE)),
+                vma_flags_set: Some(vm_flags::REMAP),
+                ..Details::default()
+            }),
+            requires: &["compat_vma_mmap", "vm_ops_mapped"],
+        },
+        Entry {
+            name: "compat_vma_mmap_partial_cow_remap_fails_with_einval",
+            why: "compat_set_desc_from_vma copies the VMA's flags, so get_remap_pgoff sees the CoW mapping",
+            scenario: Scenario {
+                stage: Stage::CompatVmaMmap,
+                vm_flags: vm_flags::PRIVATE_WRITABLE,
+                remap_size: PAGE_SIZE,
+                ..Scenario::remap_full(0x1000)
+            },
+            expected: expect(EINVAL, 0, 0, 0),
+            requires: &["compat_vma_mmap"],
+        },
+        // The nommu variants, compiled as nommu_<name> under MMU headers.
+        Entry {
+            name: "nommu_remap_warns_at_prepare_and_complete_and_fails_with_einval",
+            why: "nommu mmap_action_prepare/complete: \"nommu cannot handle these\": WARN in each, -EINVAL from complete, then the error path unmaps",
+            scenario: Scenario { stage: Stage::Nommu, ..Scenario::remap_full(0x1000) },
+            expected: expect(EINVAL, 1, 2, 0),
+            requires: &["nommu_variants", "is_compat"],
+        },
+        Entry {
+            name: "nommu_nothing_succeeds_and_calls_mapped",
+            why: "nommu mmap_action_complete: MMAP_NOTHING, then mmap_action_finish as on MMU",
+            scenario: Scenario { stage: Stage::Nommu, ..Scenario::default() },
+            expected: expect(0, 0, 0, 1),
+            requires: &["nommu_variants", "is_compat", "vm_ops_mapped"],
         },
         // The hook era (6.19 to 7.1), before error_override replaced the hooks.
         Entry {
@@ -403,6 +644,13 @@ pub fn catalogue() -> Vec<Entry> {
             name: "devmem_mmap_succeeds_without_mapped",
             why: "mmap_mem_prepare: remap of the whole range from pgoff; mmap_mem_ops has no mapped()",
             scenario: Scenario::devmem(0x100),
+            expected: expect(0, 0, 0, 0),
+            requires: &["devmem"],
+        },
+        Entry {
+            name: "devmem_sets_vm_ops_of_its_own",
+            why: "mmap_mem_prepare: desc->vm_ops = &mmap_mem_ops, whatever the descriptor had; it has no mapped()",
+            scenario: Scenario { vm_ops: VmOps::WithMapped, ..Scenario::devmem(0x100) },
             expected: expect(0, 0, 0, 0),
             requires: &["devmem"],
         },

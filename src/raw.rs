@@ -28,6 +28,8 @@ pub fn scenario(s: &Scenario, extracted: &[Extracted]) -> Result<sys::mmh_scenar
             Stage::PrepareOnly => sys::mmh_stage_MMH_STAGE_PREPARE,
             Stage::CompleteOnly => sys::mmh_stage_MMH_STAGE_COMPLETE,
             Stage::DevMem => sys::mmh_stage_MMH_STAGE_DEVMEM,
+            Stage::CompatVmaMmap => sys::mmh_stage_MMH_STAGE_COMPAT_VMA_MMAP,
+            Stage::Nommu => sys::mmh_stage_MMH_STAGE_NOMMU,
         },
         action_type: s.action.0,
         error_override: s.error_override,
@@ -59,7 +61,8 @@ pub fn scenario(s: &Scenario, extracted: &[Extracted]) -> Result<sys::mmh_scenar
         devmem_deny: s.devmem_deny,
         error_hook_clears: s.error_hook_clears.into(),
         has_success_hook: s.success_hook.is_some().into(),
-        pad: [0; 2],
+        mmap_unlocked: s.mmap_unlocked.into(),
+        pad: 0,
         success_hook_ret: s.success_hook.unwrap_or(0),
         pad2: 0,
     })

@@ -84,7 +84,7 @@ mod tests {
     use crate::catalogue::Expected;
 
     fn row(name: &'static str, status: Status) -> Row {
-        let e = Expected { ret: 0, unmaps: 0, warns: 0, mapped_calls: 0, crash: false };
+        let e = Expected { ret: 0, unmaps: 0, warns: 0, mapped_calls: 0, crash: false, details: Default::default() };
         Row { name, why: "", status, expected: e.clone(), got: Some(e), outcome: None }
     }
 
@@ -93,7 +93,7 @@ mod tests {
             "tree": "/k", "kernel_version": "7.3.4", "key": "0123456789abcdef",
             "capabilities": { "error_override": true, "error_hook": false, "success_hook": false, "vm_ops_mapped": true,
                 "prepare_returns_error": true, "complete": "vma_action_compat", "desc_vma_flags": true,
-                "action_types": ["MMAP_NOTHING"], "split_tools_headers": true, "nommu_variants": true, "devmem": true },
+                "action_types": ["MMAP_NOTHING"], "split_tools_headers": true, "nommu_variants": true, "devmem": true, "compat_vma_mmap": true },
             "extracted": [], "leaves": [], "flags": [], "compiler": "cc", "warnings": []
         }))
         .unwrap()

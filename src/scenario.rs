@@ -67,6 +67,11 @@ pub enum Stage {
     /// `/dev/mem`'s own `mmap_mem_prepare` hook sets the action up, then
     /// prepare and complete run as mmap runs them.
     DevMem,
+    /// A stacked driver's `.mmap` calls `compat_vma_mmap(file, vma)` on the
+    /// VMA mmap made; the file's `.mmap_prepare` sets the action.
+    CompatVmaMmap,
+    /// The nommu variants, `nommu_mmap_action_prepare` then `_complete`.
+    Nommu,
 }
 
 /// `/dev/mem`'s checks a scenario makes refuse (`Scenario::devmem_deny` bits).
@@ -93,6 +98,15 @@ pub mod vm_flags {
     pub const SHARED: u64 = 0x8;
     pub const MAYREAD: u64 = 0x10;
     pub const MAYWRITE: u64 = 0x20;
+    pub const PFNMAP: u64 = 1 << 10;
+    pub const IO: u64 = 1 << 14;
+    pub const DONTEXPAND: u64 = 1 << 18;
+    pub const DONTDUMP: u64 = 1 << 26;
+    pub const MIXEDMAP: u64 = 1 << 28;
+    /// What `remap_pfn_range_prepare` sets (`VMA_REMAP_FLAGS`).
+    pub const REMAP: u64 = IO | PFNMAP | DONTEXPAND | DONTDUMP;
+    /// A private, writable mapping: copy-on-write.
+    pub const PRIVATE_WRITABLE: u64 = READ | WRITE | MAYREAD | MAYWRITE;
 }
 
 pub const PAGE_SIZE: u64 = 4096;
@@ -132,6 +146,8 @@ pub struct Scenario {
     pub error_hook_clears: bool,
     /// Before `error_override`: a `success_hook` returning this.
     pub success_hook: Option<i32>,
+    /// `mmap_lock` is not held, so `mmap_read_trylock` succeeds.
+    pub mmap_unlocked: bool,
 }
 
 impl Default for Scenario {
@@ -165,6 +181,7 @@ impl Default for Scenario {
             devmem_deny: 0,
             error_hook_clears: false,
             success_hook: None,
+            mmap_unlocked: false,
         }
     }
 }

@@ -96,30 +96,48 @@ catalogue_tests! {
     override_int_max_warns_and_fails_prepare_with_einval => [mmh_cap_error_override];
     nothing_action_succeeds_and_calls_mapped_once => [mmh_cap_vm_ops_mapped];
     successful_remap_calls_mapped_once_and_does_not_unmap => [mmh_cap_vm_ops_mapped];
+    mapped_private_data_is_applied => [mmh_cap_vm_ops_mapped];
+    failed_mapped_leaves_private_data_unchanged => [mmh_cap_vm_ops_mapped];
     mapped_failure_unmaps_and_is_overridden => [mmh_cap_vm_ops_mapped];
     vm_ops_without_mapped_succeed => [];
     null_vm_ops_succeed => [];
     remap_outside_the_vma_fails_prepare_with_efault => [mmh_cap_prepare_desc];
     partial_remap_of_a_cow_mapping_fails_prepare_with_einval => [mmh_cap_prepare_desc];
+    cow_remap_sets_pgoff_to_the_pfn => [mmh_cap_prepare_desc, mmh_cap_vm_ops_mapped];
     io_remap_succeeds_as_a_remap => [mmh_cap_io_remap, mmh_cap_vm_ops_mapped];
+    io_remap_outside_the_vma_fails_prepare_with_efault => [mmh_cap_io_remap];
     io_remap_failure_with_override_returns_override_and_unmaps => [mmh_cap_io_remap];
     io_remap_reaching_complete_warns_returns_einval_and_unmaps => [mmh_cap_io_remap];
     simple_ioremap_that_fits_succeeds => [mmh_cap_simple_ioremap, mmh_cap_vm_ops_mapped];
+    simple_ioremap_with_pgoff_maps_from_that_page => [mmh_cap_simple_ioremap, mmh_cap_vm_ops_mapped];
+    simple_ioremap_with_pgoff_that_no_longer_fits_fails_prepare_with_einval => [mmh_cap_simple_ioremap];
+    simple_ioremap_counts_the_offset_into_its_first_page => [mmh_cap_simple_ioremap, mmh_cap_vm_ops_mapped];
+    cow_simple_ioremap_remaps_the_whole_vma_and_sets_pgoff_to_the_pfn => [mmh_cap_simple_ioremap, mmh_cap_vm_ops_mapped];
     simple_ioremap_smaller_than_the_vma_fails_prepare_with_einval => [mmh_cap_simple_ioremap];
     simple_ioremap_wrapping_physical_memory_fails_prepare_with_einval => [mmh_cap_simple_ioremap];
     simple_ioremap_with_pgoff_past_the_region_fails_prepare_with_einval => [mmh_cap_simple_ioremap];
     simple_ioremap_remap_failure_unmaps => [mmh_cap_simple_ioremap];
     simple_ioremap_reaching_complete_warns_returns_einval_and_unmaps => [mmh_cap_simple_ioremap];
     map_kernel_pages_succeeds_without_a_warn => [mmh_cap_map_kernel_pages, mmh_cap_vm_ops_mapped];
+    map_kernel_pages_on_a_pfnmap_warns => [mmh_cap_map_kernel_pages, mmh_cap_vm_ops_mapped];
+    map_kernel_pages_without_the_mmap_lock_warns => [mmh_cap_map_kernel_pages, mmh_cap_vm_ops_mapped];
     map_kernel_pages_insert_failure_with_override_returns_override_and_unmaps => [mmh_cap_map_kernel_pages];
     map_kernel_pages_outside_the_vma_fails_prepare_with_efault => [mmh_cap_map_kernel_pages];
     unknown_action_type_warns_and_fails_prepare_with_einval => [mmh_cap_prepare_desc];
     hidden_remap_success_drops_the_rmap_lock => [mmh_cap_vm_ops_mapped];
     hidden_remap_failure_drops_the_rmap_lock_and_unmaps => [];
+    hidden_rmap_of_an_anonymous_vma_warns => [];
     hidden_rmap_without_a_file_dereferences_null => [];
+    compat_vma_mmap_remap_failure_returns_the_raw_error_without_unmapping => [mmh_cap_compat_vma_mmap];
+    compat_vma_mmap_remap_outside_the_vma_fails_with_efault => [mmh_cap_compat_vma_mmap];
+    compat_vma_mmap_success_remaps_and_calls_mapped => [mmh_cap_compat_vma_mmap, mmh_cap_vm_ops_mapped];
+    compat_vma_mmap_partial_cow_remap_fails_with_einval => [mmh_cap_compat_vma_mmap];
+    nommu_remap_warns_at_prepare_and_complete_and_fails_with_einval => [mmh_cap_nommu_variants, mmh_cap_is_compat];
+    nommu_nothing_succeeds_and_calls_mapped => [mmh_cap_nommu_variants, mmh_cap_is_compat, mmh_cap_vm_ops_mapped];
     error_hook_that_clears_the_error_warns_after_unmapping => [mmh_cap_error_hook];
     failing_success_hook_unmaps_the_vma => [mmh_cap_success_hook];
     devmem_mmap_succeeds_without_mapped => [mmh_cap_devmem];
+    devmem_sets_vm_ops_of_its_own => [mmh_cap_devmem];
     devmem_remap_failure_reaches_userspace_as_eagain_and_unmaps => [mmh_cap_devmem];
     devmem_offset_that_does_not_fit_phys_addr_t_is_einval => [mmh_cap_devmem];
     devmem_range_wrapping_physical_memory_is_einval => [mmh_cap_devmem];
@@ -248,23 +266,6 @@ fn hidden_remap_failure_unlocks_the_files_mapping_before_unmapping() {
 fn an_unhidden_mapping_never_touches_the_rmap_lock() {
     let o = run(&Scenario { remap: Injection::always(ENOMEM), ..Scenario::remap_full(0x1000) });
     assert!(!o.events.iter().any(|e| matches!(e, Event::RmapLock { .. } | Event::RmapUnlock { .. })));
-}
-
-/// call_vma_mapped(): "if (vm_private_data != vma->vm_private_data)
-/// vma->vm_private_data = vm_private_data", and only when mapped() succeeds.
-#[test]
-#[cfg_attr(not(mmh_cap_vm_ops_mapped), ignore = "not applicable: the tree has no vm_ops->mapped")]
-fn mapped_private_data_is_applied_only_on_success() {
-    let ok = run(&Scenario { private_data: 0x1111, mapped_sets_private_data: 0xfeed, ..Scenario::default() });
-    assert_eq!(ok.vma.private_data, 0xfeed);
-    let failed = run(&Scenario {
-        private_data: 0x1111,
-        mapped_sets_private_data: 0xfeed,
-        mapped: Injection::always(ENOMEM),
-        ..Scenario::default()
-    });
-    assert_eq!(failed.ret(), Ret(ENOMEM));
-    assert_eq!(failed.vma.private_data, 0x1111);
 }
 
 #[test]

@@ -33,7 +33,10 @@ fn the_catalogue_passes_on_the_7_2_tree_through_its_runner() {
         e.expected.check(&o).unwrap_or_else(|d| panic!("{} on 7.2: {d}", e.name));
     }
     // 7.2 has error_override: only the hook era's entries do not apply.
-    assert_eq!(not_applicable, ["error_hook_that_clears_the_error_warns_after_unmapping", "failing_success_hook_unmaps_the_vma"]);
+    assert_eq!(
+        not_applicable,
+        ["error_hook_that_clears_the_error_warns_after_unmapping", "failing_success_hook_unmaps_the_vma"]
+    );
 }
 
 /// Every file under `root`, by path and content.
@@ -248,6 +251,7 @@ fn capabilities_are_detected_from_the_7_2_and_7_3_trees() {
                 "split_tools_headers",
                 "nommu_variants",
                 "devmem",
+                "compat_vma_mmap",
             ],
             "Linux {}",
             m.kernel_version

@@ -320,6 +320,7 @@ pub fn build(tree: &Tree, opts: &Options) -> Result<Artifact, BuildError> {
         complete_header: &header_of("mmap_action_complete"),
         nommu_variants: x.definitions.iter().any(|d| d.nommu && d.name == "mmap_action_prepare"),
         devmem: x.definitions.iter().any(|d| d.name == "mmap_mem_prepare"),
+        compat_vma_mmap_header: &header_of("compat_vma_mmap"),
     });
     let warnings = duplicate_warnings(&tools_types, &tree.read("include/linux/mm_types.h")?);
 

@@ -41,6 +41,8 @@ pub struct Capabilities {
     pub nommu_variants: bool,
     /// `drivers/char/mem.c` has `mmap_mem_prepare`, /dev/mem's hook.
     pub devmem: bool,
+    /// `mm/util.c` has `compat_vma_mmap(file, vma)`, for stacked drivers.
+    pub compat_vma_mmap: bool,
 }
 
 impl Capabilities {
@@ -77,6 +79,7 @@ impl Capabilities {
         add(self.split_tools_headers, "split_tools_headers");
         add(self.nommu_variants, "nommu_variants");
         add(self.devmem, "devmem");
+        add(self.compat_vma_mmap, "compat_vma_mmap");
         v
     }
 
@@ -98,6 +101,7 @@ impl Capabilities {
         "split_tools_headers",
         "nommu_variants",
         "devmem",
+        "compat_vma_mmap",
     ];
 
     /// `#define MMH_CAP_*` lines for the driver.
@@ -145,6 +149,8 @@ pub struct Inputs<'a> {
     pub complete_header: &'a str,
     pub nommu_variants: bool,
     pub devmem: bool,
+    /// The header of `compat_vma_mmap`, empty if the tree has none.
+    pub compat_vma_mmap_header: &'a str,
 }
 
 pub fn detect(i: &Inputs) -> Capabilities {
@@ -171,6 +177,7 @@ pub fn detect(i: &Inputs) -> Capabilities {
         split_tools_headers: i.split_tools_headers,
         nommu_variants: i.nommu_variants,
         devmem: i.devmem,
+        compat_vma_mmap: param_count(i.compat_vma_mmap_header) == 2,
     }
 }
 
@@ -230,6 +237,7 @@ struct vm_operations_struct { void (*open)(struct vm_area_struct *vma); };
                 "int mmap_action_complete(struct vm_area_struct *vma, struct mmap_action *action, bool is_compat)",
             nommu_variants: true,
             devmem: true,
+            compat_vma_mmap_header: "int compat_vma_mmap(struct file *file, struct vm_area_struct *vma)",
         });
         assert!(c.error_override && !c.error_hook && !c.success_hook && c.vm_ops_mapped);
         assert!(c.prepare_returns_error && c.desc_vma_flags && c.is_compat());
@@ -246,6 +254,7 @@ struct vm_operations_struct { void (*open)(struct vm_area_struct *vma); };
             complete_header: "int mmap_action_complete(struct mmap_action *action, struct vm_area_struct *vma)",
             nommu_variants: true,
             devmem: true,
+            compat_vma_mmap_header: "int compat_vma_mmap(struct file *file, struct vm_area_struct *vma)",
         });
         assert!(!c.error_override && c.error_hook && c.success_hook && !c.vm_ops_mapped);
         assert!(!c.prepare_returns_error && !c.desc_vma_flags);
@@ -262,6 +271,7 @@ struct vm_operations_struct { void (*open)(struct vm_area_struct *vma); };
             complete_header: "int mmap_action_complete(struct vm_area_struct *vma, struct mmap_action *action)",
             nommu_variants: false,
             devmem: false,
+            compat_vma_mmap_header: "",
         });
         assert_eq!(c.complete, CompleteShape::VmaAction);
     }
@@ -275,6 +285,7 @@ struct vm_operations_struct { void (*open)(struct vm_area_struct *vma); };
             complete_header: "int f(a, b, c)",
             nommu_variants: true,
             devmem: true,
+            compat_vma_mmap_header: "int compat_vma_mmap(struct file *file, struct vm_area_struct *vma)",
         });
         assert!(c.names().iter().all(|n| Capabilities::ALL_NAMES.contains(n)));
     }
