@@ -256,7 +256,7 @@ static void mmh_set_action(struct mmap_action *action, const struct mmh_scenario
 static int mmh_mmap_prepare(struct vm_area_desc *desc)
 {
 	mmh_set_action(&desc->action, mmh_state.s);
-	return 0;
+	return mmh_state.s->mmap_prepare_ret;
 }
 
 static const struct file_operations mmh_fops = {

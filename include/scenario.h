@@ -94,7 +94,8 @@ struct mmh_scenario {
 	uint8_t mmap_unlocked;
 	uint8_t pad;
 	int32_t success_hook_ret;
-	uint32_t pad2;
+	/* For MMH_STAGE_COMPAT_VMA_MMAP: what the file's .mmap_prepare returns. */
+	int32_t mmap_prepare_ret;
 };
 
 enum mmh_event_kind {

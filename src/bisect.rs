@@ -92,7 +92,7 @@ pub fn bisect_run(tree: &Path, filters: &[String], tries: u32, cache: &Path) -> 
     }
     let failed: Vec<&Row> = rows.iter().filter(|r| matches!(r.status, Status::Fail { .. })).collect();
     let ran = rows.iter().filter(|r| !matches!(r.status, Status::NotApplicable { .. })).count();
-    let version = &art.manifest.kernel_version;
+    let version = format!("{} [{}]", art.manifest.kernel_version, art.manifest.capabilities.names().join(" "));
     if !failed.is_empty() {
         let names: Vec<String> = failed
             .iter()

@@ -57,6 +57,9 @@ pub struct Details {
     pub vma_flags_set: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub vma_private_data: Option<u64>,
+    /// How many times the rmap lock is dropped.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rmap_unlocks: Option<usize>,
 }
 
 impl Details {
@@ -81,6 +84,7 @@ impl Details {
             vma_pgoff: Some(o.vma.pgoff),
             vma_flags_set: Some(o.vma.vm_flags),
             vma_private_data: Some(o.vma.private_data),
+            rmap_unlocks: Some(o.events.iter().filter(|e| matches!(e, Event::RmapUnlock { .. })).count()),
         }
     }
 
@@ -108,6 +112,9 @@ impl Details {
         }
         if self.vma_private_data.is_some() && self.vma_private_data != got.vma_private_data {
             d.push(format!("VMA private data {}, expected {}", hex(got.vma_private_data), hex(self.vma_private_data)));
+        }
+        if self.rmap_unlocks.is_some() && self.rmap_unlocks != got.rmap_unlocks {
+            d.push(format!("rmap lock dropped {:?} times, expected {:?}", got.rmap_unlocks, self.rmap_unlocks));
         }
         d
     }
@@ -543,14 +550,14 @@ pub fn catalogue() -> Vec<Entry> {
             name: "hidden_remap_success_drops_the_rmap_lock",
             why: "mmap_action_finish: maybe_rmap_unlock_action() runs on success too",
             scenario: Scenario { hide_from_rmap_until_complete: true, ..Scenario::remap_full(0x1000) },
-            expected: expect(0, 0, 0, 1),
+            expected: expect(0, 0, 0, 1).with(Details { rmap_unlocks: Some(1), ..Details::default() }),
             requires: &["vm_ops_mapped"],
         },
         Entry {
             name: "hidden_remap_failure_drops_the_rmap_lock_and_unmaps",
             why: "mmap_action_finish: \"do_munmap() might take rmap lock, so release if held\"",
             scenario: Scenario { hide_from_rmap_until_complete: true, ..remap_failing(ENOMEM) },
-            expected: expect(ENOMEM, 1, 0, 0),
+            expected: expect(ENOMEM, 1, 0, 0).with(Details { rmap_unlocks: Some(1), ..Details::default() }),
             requires: &[],
         },
         Entry {
@@ -595,6 +602,27 @@ pub fn catalogue() -> Vec<Entry> {
                 vma_flags_set: Some(vm_flags::REMAP),
                 ..Details::default()
             }),
+            requires: &["compat_vma_mmap", "vm_ops_mapped"],
+        },
+        Entry {
+            name: "compat_vma_mmap_keeps_the_vmas_pgoff",
+            why: "compat_set_desc_from_vma: desc->pgoff = vma_start_pgoff(vma), then compat_set_vma_from_desc sets it back",
+            scenario: Scenario { stage: Stage::CompatVmaMmap, pgoff: 5, ..Scenario::remap_full(0x1000) },
+            expected: expect(0, 0, 0, 1).with(Details { vma_pgoff: Some(5), ..Details::default() }),
+            requires: &["compat_vma_mmap", "vm_ops_mapped"],
+        },
+        Entry {
+            name: "compat_vma_mmap_returns_the_mmap_prepare_hooks_error",
+            why: "compat_vma_mmap: err = vfs_mmap_prepare(file, &desc); if (err) return err;",
+            scenario: Scenario { stage: Stage::CompatVmaMmap, mmap_prepare_ret: ENOMEM, ..Scenario::remap_full(0x1000) },
+            expected: expect(ENOMEM, 0, 0, 0),
+            requires: &["compat_vma_mmap"],
+        },
+        Entry {
+            name: "compat_vma_mmap_never_drops_an_rmap_lock_it_does_not_hold",
+            why: "compat_vma_mmap: \"being invoked from .mmmap means we don't have to enforce this\": hide_from_rmap_until_complete = false",
+            scenario: Scenario { stage: Stage::CompatVmaMmap, hide_from_rmap_until_complete: true, ..Scenario::remap_full(0x1000) },
+            expected: expect(0, 0, 0, 1).with(Details { rmap_unlocks: Some(0), ..Details::default() }),
             requires: &["compat_vma_mmap", "vm_ops_mapped"],
         },
         Entry {

@@ -64,7 +64,7 @@ pub fn scenario(s: &Scenario, extracted: &[Extracted]) -> Result<sys::mmh_scenar
         mmap_unlocked: s.mmap_unlocked.into(),
         pad: 0,
         success_hook_ret: s.success_hook.unwrap_or(0),
-        pad2: 0,
+        mmap_prepare_ret: s.mmap_prepare_ret,
     })
 }
 

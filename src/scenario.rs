@@ -148,6 +148,8 @@ pub struct Scenario {
     pub success_hook: Option<i32>,
     /// `mmap_lock` is not held, so `mmap_read_trylock` succeeds.
     pub mmap_unlocked: bool,
+    /// For `Stage::CompatVmaMmap`: what the file's `.mmap_prepare` returns.
+    pub mmap_prepare_ret: i32,
 }
 
 impl Default for Scenario {
@@ -182,6 +184,7 @@ impl Default for Scenario {
             error_hook_clears: false,
             success_hook: None,
             mmap_unlocked: false,
+            mmap_prepare_ret: 0,
         }
     }
 }

@@ -131,6 +131,9 @@ catalogue_tests! {
     compat_vma_mmap_remap_failure_returns_the_raw_error_without_unmapping => [mmh_cap_compat_vma_mmap];
     compat_vma_mmap_remap_outside_the_vma_fails_with_efault => [mmh_cap_compat_vma_mmap];
     compat_vma_mmap_success_remaps_and_calls_mapped => [mmh_cap_compat_vma_mmap, mmh_cap_vm_ops_mapped];
+    compat_vma_mmap_keeps_the_vmas_pgoff => [mmh_cap_compat_vma_mmap, mmh_cap_vm_ops_mapped];
+    compat_vma_mmap_returns_the_mmap_prepare_hooks_error => [mmh_cap_compat_vma_mmap];
+    compat_vma_mmap_never_drops_an_rmap_lock_it_does_not_hold => [mmh_cap_compat_vma_mmap, mmh_cap_vm_ops_mapped];
     compat_vma_mmap_partial_cow_remap_fails_with_einval => [mmh_cap_compat_vma_mmap];
     nommu_remap_warns_at_prepare_and_complete_and_fails_with_einval => [mmh_cap_nommu_variants, mmh_cap_is_compat];
     nommu_nothing_succeeds_and_calls_mapped => [mmh_cap_nommu_variants, mmh_cap_is_compat, mmh_cap_vm_ops_mapped];
