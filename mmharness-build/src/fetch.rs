@@ -318,4 +318,71 @@ mod tests {
         assert_eq!(t.manifest, m);
         assert_eq!(t.root, place.join("tree"));
     }
+
+    /// A package like Debian's: `./usr/src/linux-source-<series>.tar.xz`
+    /// holding `linux-source-<series>/...`, built with dpkg-deb.
+    fn fake_package(dir: &Path, series: &str) -> PathBuf {
+        let src = dir.join(format!("src/linux-source-{series}"));
+        for p in UNPACKED_PATHS.iter().filter(|p| **p != "Makefile") {
+            std::fs::create_dir_all(src.join(p)).unwrap();
+            std::fs::write(src.join(p).join("x"), "x\n").unwrap();
+        }
+        std::fs::write(src.join("Makefile"), "VERSION = 9\n").unwrap();
+        std::fs::write(src.join("mm/util.c"), "int x;\n").unwrap();
+        std::fs::write(src.join("README"), "not unpacked\n").unwrap();
+        let pkg = dir.join("pkg");
+        std::fs::create_dir_all(pkg.join("usr/src")).unwrap();
+        std::fs::create_dir_all(pkg.join("DEBIAN")).unwrap();
+        std::fs::write(
+            pkg.join("DEBIAN/control"),
+            format!("Package: linux-source-{series}\nVersion: 1\nArchitecture: all\nMaintainer: t <t@example.org>\nDescription: t\n"),
+        )
+        .unwrap();
+        let tar = pkg.join(format!("usr/src/linux-source-{series}.tar.xz"));
+        let ok = Command::new("tar")
+            .arg("-cJf")
+            .arg(&tar)
+            .arg("-C")
+            .arg(dir.join("src"))
+            .arg(format!("linux-source-{series}"))
+            .status()
+            .unwrap();
+        assert!(ok.success());
+        let deb = dir.join("fake.deb");
+        assert!(Command::new("dpkg-deb").arg("-b").arg(&pkg).arg(&deb).output().unwrap().status.success());
+        deb
+    }
+
+    #[test]
+    fn a_changed_path_list_re_unpacks_the_cached_package_without_downloading() {
+        let dir = tempfile::tempdir().unwrap();
+        let deb = fake_package(dir.path(), "9.9");
+        let cache = dir.path().join("cache");
+        let place = cache.join("trees/linux-source-9.9");
+        std::fs::create_dir_all(place.join("tree")).unwrap();
+        std::fs::write(place.join("tree/Makefile"), "old\n").unwrap();
+        let old = TreeManifest {
+            package: "linux-source-9.9".into(),
+            version: "1".into(),
+            sha256: sha256_file(&deb).unwrap(),
+            deb: deb.clone(),
+            paths: vec!["Makefile".into()],
+        };
+        std::fs::write(place.join("manifest.json"), serde_json::to_string(&old).unwrap()).unwrap();
+
+        // UNPACKED_PATHS differs from ["Makefile"]: re-unpack from the .deb
+        // (a download would fail here: the package is not in any archive).
+        let t = ensure("9.9", &cache).unwrap();
+        assert!(t.changed);
+        assert_eq!(t.manifest.paths, UNPACKED_PATHS);
+        assert_eq!(t.manifest.deb, deb);
+        assert_eq!(std::fs::read_to_string(t.root.join("Makefile")).unwrap(), "VERSION = 9\n");
+        assert!(t.root.join("mm/util.c").is_file());
+        assert!(!t.root.join("README").exists(), "only the listed paths are unpacked");
+        // Unpacked with --touch: fresh mtimes, so cargo sees a new release.
+        let age = t.root.join("mm/util.c").metadata().unwrap().modified().unwrap().elapsed().unwrap();
+        assert!(age.as_secs() < 60);
+        // Nothing changed now: nothing is done.
+        assert!(!ensure("9.9", &cache).unwrap().changed);
+    }
 }
