@@ -23,6 +23,8 @@ struct mmh_state {
 	int rmap_locked;
 	/* The VMA of the scenario, snapshotted and poisoned when unmapped. */
 	struct vm_area_struct *vma;
+	/* The VMA poisoned by do_munmap(), to unpoison at the end. */
+	struct vm_area_struct *poisoned;
 	/* Where the extracted code is calling a leaf from. */
 	const char *site_file;
 	int site_line;
@@ -166,6 +168,7 @@ int mmh_leaf_munmap(struct mm_struct *mm, unsigned long start, size_t len)
 		mmh_snapshot_vma(mmh_state.o, mmh_state.vma);
 		mmh_state.o->vma_unmapped = 1;
 		MMH_POISON(mmh_state.vma, sizeof(*mmh_state.vma));
+		mmh_state.poisoned = mmh_state.vma;
 		mmh_state.vma = NULL;
 	}
 	return ret;
@@ -181,6 +184,8 @@ int mmh_leaf_devmem_check(unsigned int deny_bit)
 
 pgprot_t mmh_leaf_phys_mem_access_prot(pgprot_t prot)
 {
+	/* No event to carry the call site: drop it, so no later call inherits it. */
+	mmh_site(NULL, 0);
 	return prot;
 }
 
@@ -440,9 +445,11 @@ void mmh_end(void)
 {
 	if (mmh_state.o)
 		mmh_state.o->rmap_left_locked = mmh_state.rmap_locked > 0;
-	mmh_state.s = NULL;
-	mmh_state.o = NULL;
-	mmh_state.vma = NULL;
+	/* The caller may free or reuse the VMA now. */
+	if (mmh_state.poisoned)
+		MMH_UNPOISON(mmh_state.poisoned, sizeof(*mmh_state.poisoned));
+	memset(&mmh_state, 0, sizeof(mmh_state));
+	mmh_task.mm = NULL;
 }
 
 void mmh_run(const struct mmh_scenario *s, struct mmh_outcome *o)
@@ -517,7 +524,6 @@ out:
 	if (!o->vma_unmapped)
 		mmh_snapshot_vma(o, vma);
 	mmh_end();
-	MMH_UNPOISON(vma, sizeof(*vma));
 	free(desc);
 	free(vma);
 	free(file);

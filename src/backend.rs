@@ -99,13 +99,37 @@ pub struct Runner {
     path: PathBuf,
     manifest: Manifest,
     child: Option<Child_>,
+    timeout: std::time::Duration,
 }
 
 const HELLO_MAGIC: u32 = 0x3148_4d4d;
+/// A scenario takes microseconds; ten seconds is a hang.
+const DEFAULT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Waits until `fd` has data (or is closed), or `timeout` passes: false then.
+fn readable_within(fd: std::os::fd::BorrowedFd, timeout: std::time::Duration) -> bool {
+    use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+    let ms = PollTimeout::try_from(timeout.as_millis().min(i32::MAX as u128) as i32).unwrap_or(PollTimeout::MAX);
+    let mut fds = [PollFd::new(fd, PollFlags::POLLIN)];
+    loop {
+        match poll(&mut fds, ms) {
+            Err(nix::errno::Errno::EINTR) => continue,
+            Ok(0) => return false,
+            _ => return true,
+        }
+    }
+}
 
 impl Runner {
     pub fn new(path: &Path, manifest: Manifest) -> Self {
-        Self { path: path.to_path_buf(), manifest, child: None }
+        Self { path: path.to_path_buf(), manifest, child: None, timeout: DEFAULT_TIMEOUT }
+    }
+
+    /// How long one scenario may take before the runner is killed: a
+    /// revision or a mutant that never returns must not hang a bisect.
+    pub fn with_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.timeout = timeout;
+        self
     }
 
     /// The runner of an artifact.
@@ -177,12 +201,21 @@ fn signal_name(sig: i32) -> String {
 
 impl Backend for Runner {
     fn run(&mut self, s: &Scenario) -> Result<Outcome, RunError> {
+        use std::os::fd::AsFd;
         let input = raw::scenario(s, &self.manifest.extracted)?;
+        let timeout = self.timeout;
         let child = self.start()?;
         let mut buf = vec![0u8; std::mem::size_of::<sys::mmh_outcome>()];
-        let ok = child.stdin.write_all(raw::bytes_of(&input)).and_then(|_| child.stdin.flush()).is_ok()
-            && child.stdout.read_exact(&mut buf).is_ok();
-        if !ok {
+        let sent = child.stdin.write_all(raw::scenario_bytes(&input)).and_then(|_| child.stdin.flush()).is_ok();
+        if sent && !readable_within(child.stdout.as_fd(), timeout) {
+            let _ = child.child.kill();
+            let mut o = self.crashed();
+            if let Some(c) = &mut o.crash {
+                c.description = format!("timed out after {} s, killed", timeout.as_secs_f64());
+            }
+            return Ok(o);
+        }
+        if !sent || child.stdout.read_exact(&mut buf).is_err() {
             return Ok(self.crashed());
         }
         Ok(raw::outcome(&raw::outcome_from_bytes(&buf)))

@@ -33,8 +33,11 @@ impl Verdict {
 /// Whether a tree error is the revision's (skip it) or the tool's.
 fn tree_error(e: TreeError) -> Verdict {
     match e {
-        // A file this revision lacks is the revision's problem, not the tool's.
-        TreeError::Io { ref source, .. } if source.kind() == std::io::ErrorKind::NotFound => {
+        // A file this revision lacks, or that is not text, is the revision's
+        // problem, not the tool's.
+        TreeError::Io { ref source, .. }
+            if matches!(source.kind(), std::io::ErrorKind::NotFound | std::io::ErrorKind::InvalidData) =>
+        {
             Verdict::skip(format!("this revision cannot be built: {e}"))
         }
         TreeError::Missing(_) | TreeError::Io { .. } => Verdict::tool(e.to_string()),
@@ -51,13 +54,15 @@ fn build_error(e: BuildError) -> Verdict {
         BuildError::Extract(_) | BuildError::Compile { .. } | BuildError::Bindgen { .. } => {
             Verdict::skip(format!("this revision cannot be built: {e}"))
         }
-        BuildError::NoLiburcu | BuildError::NoLibclang | BuildError::Io { .. } => Verdict::tool(e.to_string()),
+        BuildError::NoLiburcu | BuildError::NoLibclang | BuildError::Toolchain { .. } | BuildError::Io { .. } => {
+            Verdict::tool(e.to_string())
+        }
     }
 }
 
 /// Builds the revision checked out at `tree` through the cache, runs the
 /// selected scenarios in its runner and decides. A failing scenario is run
-/// `tries` times in all: bad only if it fails every time.
+/// `tries` times in all: bad only if it fails every time, skipped if not.
 pub fn bisect_run(tree: &Path, filters: &[String], tries: u32, cache: &Path) -> Verdict {
     let tree = match Tree::open(tree) {
         Ok(t) => t,
@@ -84,7 +89,8 @@ pub fn bisect_run(tree: &Path, filters: &[String], tries: u32, cache: &Path) -> 
             }
             match suite::run_entry(&mut runner, e) {
                 Ok(again) if matches!(again.status, Status::Fail { .. }) => row = again,
-                Ok(_) => return Verdict::tool(format!("{} failed, then passed: the result is not repeatable", e.name)),
+                // Neither good nor bad: let git try a neighbour.
+                Ok(_) => return Verdict::skip(format!("{} failed, then passed: the result is not repeatable", e.name)),
                 Err(err) => return Verdict::tool(err.to_string()),
             }
         }

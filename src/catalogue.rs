@@ -60,6 +60,9 @@ pub struct Details {
     /// How many times the rmap lock is dropped.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rmap_unlocks: Option<usize>,
+    /// For an expected crash: the signal that ends the runner.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub crash_signal: Option<i32>,
 }
 
 impl Details {
@@ -85,6 +88,7 @@ impl Details {
             vma_flags_set: Some(o.vma.vm_flags),
             vma_private_data: Some(o.vma.private_data),
             rmap_unlocks: Some(o.events.iter().filter(|e| matches!(e, Event::RmapUnlock { .. })).count()),
+            crash_signal: o.crash.as_ref().and_then(|c| c.signal),
         }
     }
 
@@ -135,7 +139,14 @@ impl Expected {
     /// `Err` with what differs, in words.
     pub fn check(&self, o: &Outcome) -> Result<(), String> {
         match (&o.crash, self.crash) {
-            (Some(_), true) => return Ok(()),
+            (Some(c), true) => {
+                return match self.details.crash_signal {
+                    Some(sig) if c.signal != Some(sig) => {
+                        Err(format!("crashed ({}), expected signal {sig}", c.description))
+                    }
+                    _ => Ok(()),
+                }
+            }
             (Some(c), false) => return Err(format!("the kernel code crashed: {}", c.description)),
             (None, true) => return Err(format!("expected a crash, but it returned {}", o.ret())),
             (None, false) => {}
@@ -195,9 +206,12 @@ fn expect(ret: i32, unmaps: usize, warns: u32, mapped_calls: usize) -> Expected 
     Expected { ret, unmaps, warns, mapped_calls, crash: false, details: Details::default() }
 }
 
-fn crash() -> Expected {
-    Expected { crash: true, ..expect(0, 0, 0, 0) }
+/// A crash by `signal`: the kernel code itself faulted, not a BUG() or a sanitizer.
+fn crash(signal: i32) -> Expected {
+    Expected { crash: true, ..expect(0, 0, 0, 0) }.with(Details { crash_signal: Some(signal), ..Details::default() })
 }
+
+const SIGSEGV: i32 = 11;
 
 fn remap_failing(err: i32) -> Scenario {
     Scenario { remap: Injection::always(err), ..Scenario::remap_full(0x1000) }
@@ -381,7 +395,7 @@ pub fn catalogue() -> Vec<Entry> {
             name: "partial_remap_of_a_cow_mapping_fails_prepare_with_einval",
             why: "get_remap_pgoff: a CoW mapping must be remapped whole (addr != vm_start || end != vm_end)",
             scenario: Scenario {
-                vm_flags: vm_flags::READ | vm_flags::WRITE | vm_flags::MAYREAD | vm_flags::MAYWRITE,
+                vm_flags: vm_flags::PRIVATE_WRITABLE,
                 remap_size: PAGE_SIZE,
                 ..Scenario::remap_full(0x1000)
             },
@@ -571,7 +585,7 @@ pub fn catalogue() -> Vec<Entry> {
             name: "hidden_rmap_without_a_file_dereferences_null",
             why: "maybe_rmap_unlock_action: file = vma->vm_file; i_mmap_unlock_write(file->f_mapping) with no file",
             scenario: Scenario { hide_from_rmap_until_complete: true, has_file: false, ..Scenario::default() },
-            expected: crash(),
+            expected: crash(SIGSEGV),
             requires: &[],
         },
         // A stacked driver's .mmap: compat_vma_mmap() on the VMA mmap made.
@@ -670,9 +684,13 @@ pub fn catalogue() -> Vec<Entry> {
         // /dev/mem, end to end: its hook, then prepare and complete.
         Entry {
             name: "devmem_mmap_succeeds_without_mapped",
-            why: "mmap_mem_prepare: remap of the whole range from pgoff; mmap_mem_ops has no mapped()",
+            why: "mmap_mem_prepare: mmap_action_remap_full(desc, desc->pgoff): the whole VMA from pfn pgoff, an I/O remap's flags",
             scenario: Scenario::devmem(0x100),
-            expected: expect(0, 0, 0, 0),
+            expected: expect(0, 0, 0, 0).with(Details {
+                remap: Some((START, 0x100, 4 * PAGE_SIZE)),
+                vma_flags_set: Some(vm_flags::REMAP),
+                ..Details::default()
+            }),
             requires: &["devmem"],
         },
         Entry {

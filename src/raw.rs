@@ -149,11 +149,16 @@ pub fn outcome(o: &sys::mmh_outcome) -> Outcome {
     }
 }
 
-/// The bytes of a value of one of the encoding's plain C structs.
-pub fn bytes_of<T: Copy>(v: &T) -> &[u8] {
-    // SAFETY: T is one of the bindgen structs of scenario.h: plain data,
-    // laid out without implicit padding (scenario.h spells out its pads).
-    unsafe { std::slice::from_raw_parts((v as *const T).cast::<u8>(), std::mem::size_of::<T>()) }
+/// The bytes of a scenario, as the runner reads them.
+pub(crate) fn scenario_bytes(s: &sys::mmh_scenario) -> &[u8] {
+    // SAFETY: mmh_scenario is plain data laid out without implicit padding
+    // (scenario.h spells out its pads), so every byte is initialised.
+    unsafe {
+        std::slice::from_raw_parts(
+            (s as *const sys::mmh_scenario).cast::<u8>(),
+            std::mem::size_of::<sys::mmh_scenario>(),
+        )
+    }
 }
 
 /// A fresh `mmh_outcome`, for the driver or the runner to fill in.

@@ -79,14 +79,15 @@ pub fn patches(input: &str) -> Vec<Patch> {
     out
 }
 
-/// Paths a patch changes (its `diff --git a/X b/Y` lines, the old side).
+/// Paths a patch reads or writes: both sides of its `diff --git a/X b/Y` lines.
 pub fn touched(patch: &str) -> Vec<String> {
     let mut v: Vec<String> = patch
         .lines()
         .filter_map(|l| l.strip_prefix("diff --git a/"))
-        .filter_map(|l| l.split(" b/").next())
-        .map(str::to_string)
+        .filter_map(|l| l.split_once(" b/"))
+        .flat_map(|(a, b)| [a.to_string(), b.to_string()])
         .collect();
+    v.sort();
     v.dedup();
     v
 }
@@ -153,7 +154,8 @@ fn git_apply(dir: &Path, patch: &Path, args: &[&str]) -> Result<(bool, String)> 
         .args(args)
         .arg(patch)
         .current_dir(dir)
-        // Outside any repository: only the overlay's files are touched.
+        // The overlay leaves out the tree's .git, and git must not look
+        // above it: only the overlay's files are touched.
         .env("GIT_CEILING_DIRECTORIES", dir.parent().unwrap_or(dir))
         .output()
         .context("running git apply (is git installed?)")?;
@@ -169,56 +171,66 @@ pub enum Applied {
     Reverted { whitespace_fallback: bool },
 }
 
-/// Applies `patches` in order to an overlay of `tree`: forward, or, when the
-/// tree already contains them, in reverse. Whitespace is the one fallback.
-pub fn apply(tree: &Path, patches: &[Patch]) -> Result<(Overlay, Applied)> {
-    let mut files: Vec<String> = patches.iter().flat_map(|p| touched(&p.text)).collect();
-    files.sort();
-    files.dedup();
+/// An overlay of `tree` in which the files `patches` touch are real copies,
+/// and the directories of files they create are real directories.
+fn overlay_for(tree: &Path, patches: &[Patch]) -> Result<Overlay> {
+    let files: Vec<String> = {
+        let mut f: Vec<String> = patches.iter().flat_map(|p| touched(&p.text)).collect();
+        f.sort();
+        f.dedup();
+        f
+    };
     let copies: Vec<(String, String)> =
         files.iter().filter_map(|f| std::fs::read_to_string(tree.join(f)).ok().map(|t| (f.clone(), t))).collect();
     let replaced: Vec<(&str, &str)> = copies.iter().map(|(f, t)| (f.as_str(), t.as_str())).collect();
-    let overlay = Overlay::new(tree, &replaced).context("making a scratch copy of the tree")?;
-    let scratch = tempfile::tempdir()?;
+    let created: Vec<&str> = files.iter().map(String::as_str).filter(|f| !tree.join(f).exists()).collect();
+    Overlay::with_new_files(tree, &replaced, &created).context("making a scratch copy of the tree")
+}
 
-    let mut modes: Vec<(Vec<&str>, bool, bool)> = Vec::new();
-    for ws in [false, true] {
-        let mut args = if ws { vec!["--ignore-whitespace"] } else { vec![] };
-        modes.push((args.clone(), false, ws));
-        args.push("--reverse");
-        modes.push((args, true, ws));
+/// Applies `patches` in order to an overlay of `tree`: forward, or, when the
+/// tree already contains them, in reverse. Whitespace is the one fallback.
+/// Each attempt starts from a fresh overlay and applies the patches one by
+/// one, so a patch may build on the one before it.
+pub fn apply(tree: &Path, patches: &[Patch]) -> Result<(Overlay, Applied)> {
+    if patches.is_empty() {
+        bail!("the input holds no patch (no `diff --git` line)");
     }
-    let in_order: Vec<(usize, &Patch)> = patches.iter().enumerate().collect();
+    let scratch = tempfile::tempdir()?;
+    for (i, p) in patches.iter().enumerate() {
+        std::fs::write(scratch.path().join(format!("{i}.patch")), &p.text)?;
+    }
     let mut first_error = None;
-    'modes: for (args, reverse, ws) in &modes {
-        let ordered: Vec<&(usize, &Patch)> =
-            if *reverse { in_order.iter().rev().collect() } else { in_order.iter().collect() };
-        for (i, p) in &ordered {
-            let file = scratch.path().join(format!("{i}.patch"));
-            std::fs::write(&file, &p.text)?;
-            let mut check = args.clone();
-            check.push("--check");
-            let (ok, err) = git_apply(overlay.path(), &file, &check)?;
-            if !ok {
-                first_error.get_or_insert_with(|| explain_failure(p, &err));
-                continue 'modes;
+    for ws in [false, true] {
+        for reverse in [false, true] {
+            let mut args = if ws { vec!["--ignore-whitespace"] } else { vec![] };
+            if reverse {
+                args.push("--reverse");
+            }
+            let mut order: Vec<usize> = (0..patches.len()).collect();
+            if reverse {
+                order.reverse();
+            }
+            let overlay = overlay_for(tree, patches)?;
+            let mut failed = false;
+            for i in order {
+                let (ok, err) = git_apply(overlay.path(), &scratch.path().join(format!("{i}.patch")), &args)?;
+                if !ok {
+                    first_error.get_or_insert_with(|| explain_failure(&patches[i], &err));
+                    failed = true;
+                    break;
+                }
+            }
+            if !failed {
+                let applied = if reverse {
+                    Applied::Reverted { whitespace_fallback: ws }
+                } else {
+                    Applied::Forward { whitespace_fallback: ws }
+                };
+                return Ok((overlay, applied));
             }
         }
-        // Every patch checks: apply them for real, in the same order.
-        for (i, _) in &ordered {
-            let (ok, err) = git_apply(overlay.path(), &scratch.path().join(format!("{i}.patch")), args)?;
-            if !ok {
-                bail!("git apply failed after its check passed: {err}");
-            }
-        }
-        let applied = if *reverse {
-            Applied::Reverted { whitespace_fallback: *ws }
-        } else {
-            Applied::Forward { whitespace_fallback: *ws }
-        };
-        return Ok((overlay, applied));
     }
-    bail!("{}", first_error.unwrap_or_else(|| "the input holds no patch".into()))
+    bail!("{}", first_error.expect("a failed attempt records its error"))
 }
 
 #[cfg(test)]
@@ -281,6 +293,31 @@ index 1111111..2222222 100644
             msg,
             "the patch does not apply: hunk `@@ -3,3 +3,3 @@` of mm/util.c: its context is not in this tree"
         );
+    }
+
+    #[test]
+    fn a_series_whose_second_patch_builds_on_the_first_applies() {
+        let tree = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(tree.path().join("mm")).unwrap();
+        std::fs::write(tree.path().join("mm/util.c"), "a\nb\nint f(void)\n{\n\treturn a;\n}\n").unwrap();
+        let second = PATCH.replace("-\treturn a;\n+\treturn b;", "-\treturn b;\n+\treturn c;");
+        let p: Vec<Patch> = patches(PATCH).into_iter().chain(patches(&second)).collect();
+        let (overlay, how) = apply(tree.path(), &p).unwrap();
+        assert_eq!(how, Applied::Forward { whitespace_fallback: false });
+        assert!(std::fs::read_to_string(overlay.path().join("mm/util.c")).unwrap().contains("return c;"));
+    }
+
+    #[test]
+    fn a_patch_creating_a_file_in_a_git_checkout_leaves_the_checkout_alone() {
+        let tree = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(tree.path().join("mm")).unwrap();
+        std::fs::create_dir_all(tree.path().join(".git")).unwrap();
+        std::fs::write(tree.path().join("mm/util.c"), "x\n").unwrap();
+        let new_file = "diff --git a/mm/new.c b/mm/new.c\nnew file mode 100644\nindex 0000000..1111111\n--- /dev/null\n+++ b/mm/new.c\n@@ -0,0 +1 @@\n+int y;\n";
+        let (overlay, _) = apply(tree.path(), &patches(new_file)).unwrap();
+        assert_eq!(std::fs::read_to_string(overlay.path().join("mm/new.c")).unwrap(), "int y;\n");
+        assert!(!tree.path().join("mm/new.c").exists());
+        assert!(!overlay.path().join(".git").exists());
     }
 
     #[test]

@@ -49,19 +49,12 @@ fn check(name: &str, caps: &[&str]) {
     let entry = catalogue::entry(name).unwrap_or_else(|| panic!("no catalogue entry {name}"));
     let gated: Vec<&str> = caps.iter().map(|c| c.trim_start_matches("mmh_cap_")).collect();
     assert_eq!(entry.requires, gated.as_slice(), "{name}: the test's cfg gate must be the entry's requires");
-    if let Err(reason) = entry.applicable(InProcessCaps.capabilities()) {
+    if let Err(reason) = entry.applicable(&linked_manifest().capabilities) {
         panic!("{name} ran on a tree that cannot express it ({reason})");
     }
     let outcome = if entry.expected.crash { through_runner(&entry.scenario).unwrap() } else { run(&entry.scenario) };
     if let Err(diff) = entry.expected.check(&outcome) {
         panic!("{name}: {diff}\n  why: {}\n  outcome: {outcome:#?}", entry.why);
-    }
-}
-
-struct InProcessCaps;
-impl InProcessCaps {
-    fn capabilities(&self) -> &'static mmharness_build::caps::Capabilities {
-        &linked_manifest().capabilities
     }
 }
 
@@ -234,8 +227,7 @@ fn io_remap_leaves_prepare_as_a_plain_remap() {
 #[test]
 #[cfg_attr(not(mmh_cap_vm_ops_mapped), ignore = "not applicable: the tree has no vm_ops->mapped")]
 fn cow_remap_sets_pgoff_to_the_pfn_and_mapped_sees_it() {
-    let private = vm_flags::READ | vm_flags::WRITE | vm_flags::MAYREAD | vm_flags::MAYWRITE;
-    let s = Scenario { vm_flags: private, ..Scenario::remap_full(0x1234) };
+    let s = Scenario { vm_flags: vm_flags::PRIVATE_WRITABLE, ..Scenario::remap_full(0x1234) };
     let o = run(&s);
     assert_eq!(o.ret(), Ret(0));
     assert_eq!(o.desc.pgoff, 0x1234);
@@ -391,4 +383,30 @@ mod direct {
         assert_eq!((completed, warns), (EINVAL, 1));
         assert_eq!(o.unmaps().len(), 1, "the shared mmap_action_finish unmaps");
     }
+}
+
+/// A runner that never answers (a revision or a mutant that loops) is
+/// killed after the timeout and reported, so a bisect cannot hang.
+#[test]
+fn a_runner_that_hangs_is_killed_and_reported() {
+    use mmharness::sys;
+    let dir = tempfile::tempdir().unwrap();
+    let mut hello = Vec::new();
+    for word in [
+        0x3148_4d4d_u32,
+        std::mem::size_of::<sys::mmh_scenario>() as u32,
+        std::mem::size_of::<sys::mmh_outcome>() as u32,
+        0,
+    ] {
+        hello.extend(word.to_ne_bytes());
+    }
+    std::fs::write(dir.path().join("hello"), hello).unwrap();
+    let script = dir.path().join("runner");
+    std::fs::write(&script, format!("#!/bin/sh\ncat {}\nexec sleep 30\n", dir.path().join("hello").display())).unwrap();
+    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let mut runner =
+        Runner::new(&script, linked_manifest().clone()).with_timeout(std::time::Duration::from_millis(300));
+    let o = runner.run(&Scenario::default()).unwrap();
+    let c = o.crash.expect("a hang is reported");
+    assert!(c.description.starts_with("timed out after 0.3 s"), "{}", c.description);
 }

@@ -57,6 +57,9 @@ pub enum BuildError {
     NoLibclang,
     #[error("{what} failed for {tree}:\n{output}")]
     Compile { what: String, tree: PathBuf, output: String },
+    /// The machine's fault, not the tree's: no compiler, or one that was killed.
+    #[error("{what}: {message}")]
+    Toolchain { what: String, message: String },
     #[error("bindgen failed for {tree}: {message}")]
     Bindgen { tree: PathBuf, message: String },
     #[error("{context}: {source}")]
@@ -174,11 +177,9 @@ fn compiler_identity() -> Result<&'static (PathBuf, String), BuildError> {
     if let Some(id) = IDENTITY.get() {
         return Ok(id);
     }
-    let tool = compiler().try_get_compiler().map_err(|e| BuildError::Compile {
-        what: "finding a C compiler".into(),
-        tree: PathBuf::new(),
-        output: e.to_string(),
-    })?;
+    let tool = compiler()
+        .try_get_compiler()
+        .map_err(|e| BuildError::Toolchain { what: "finding a C compiler".into(), message: e.to_string() })?;
     let mut cmd = Command::new(tool.path());
     cmd.arg("--version");
     let version =
@@ -198,6 +199,10 @@ fn run(mut cmd: Command, what: &str, tree: &Path) -> Result<String, BuildError> 
     if !out.status.success() {
         if stderr.contains("urcu") && stderr.contains("No such file") {
             return Err(BuildError::NoLiburcu);
+        }
+        use std::os::unix::process::ExitStatusExt;
+        if let Some(sig) = out.status.signal() {
+            return Err(BuildError::Toolchain { what: what.to_string(), message: format!("killed by signal {sig}") });
         }
         return Err(BuildError::Compile { what: what.to_string(), tree: tree.to_path_buf(), output: stderr });
     }
@@ -385,13 +390,11 @@ pub fn build(tree: &Tree, opts: &Options) -> Result<Artifact, BuildError> {
         .preprocessed
         .replace(&work.display().to_string(), "<build>")
         .replace(&tree.root.display().to_string(), "<tree>");
-    let own_headers: String = OWN_HEADERS.iter().map(|(_, text)| *text).collect();
     let compiler_version = compiler_identity()?.1.clone();
     let mut h = Sha256::new();
     for part in [
         normalized.as_str(),
         &tu,
-        &own_headers,
         &flags
             .iter()
             .map(|f| {
@@ -463,9 +466,13 @@ pub fn build(tree: &Tree, opts: &Options) -> Result<Artifact, BuildError> {
         std::fs::create_dir_all(opts.cache.join("artifacts")),
     )?;
     let kept = work_dir.keep();
-    if std::fs::rename(&kept, &dest).is_err() {
-        // Another build of the same key finished first: its artifact is ours.
+    if let Err(e) = std::fs::rename(&kept, &dest) {
         let _ = std::fs::remove_dir_all(&kept);
+        // Another build of the same key finished first: its artifact is ours.
+        if !dest.join("manifest.json").is_file() {
+            return Err(BuildError::Io { context: format!("moving the artifact to {}", dest.display()), source: e });
+        }
+        return Ok(Artifact { dir: dest, manifest, compiled: false, inputs });
     }
     Ok(Artifact { dir: dest, manifest, compiled: true, inputs })
 }
@@ -505,11 +512,9 @@ fn compile(tree: &Tree, work: &Path, tu: &Path, flags: &[String], sanitize: bool
     }
     run(cmd, "linking the runner", &tree.root)?;
 
-    let mut ar = compiler().try_get_archiver().map_err(|e| BuildError::Compile {
-        what: "finding the archiver".into(),
-        tree: tree.root.clone(),
-        output: e.to_string(),
-    })?;
+    let mut ar = compiler()
+        .try_get_archiver()
+        .map_err(|e| BuildError::Toolchain { what: "finding the archiver".into(), message: e.to_string() })?;
     ar.arg("crs").arg(work.join(format!("lib{LIB_NAME}.a"))).arg(&obj);
     run(ar, "archiving the extracted code", &tree.root)?;
     Ok(())

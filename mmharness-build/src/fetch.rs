@@ -242,12 +242,18 @@ pub fn ensure(series: &str, cache: &Path) -> Result<FetchedTree, FetchError> {
         }
     }
     // Re-unpack from the cached package when it is still there and intact.
-    let (version, deb) =
-        match existing.filter(|m| m.deb.is_file() && sha256_file(&m.deb).ok().as_deref() == Some(&m.sha256)) {
-            Some(m) => (m.version, m.deb),
-            None => download(&package, &cache.join("debs"))?,
-        };
-    let sha256 = sha256_file(&deb)?;
+    let cached = existing.and_then(|m| {
+        let sha = m.deb.is_file().then(|| sha256_file(&m.deb).ok()).flatten()?;
+        (sha == m.sha256).then_some((m.version, m.deb, sha))
+    });
+    let (version, deb, sha256) = match cached {
+        Some(c) => c,
+        None => {
+            let (version, deb) = download(&package, &cache.join("debs"))?;
+            let sha = sha256_file(&deb)?;
+            (version, deb, sha)
+        }
+    };
 
     let staging =
         io(|| "creating a staging dir".into(), tempfile::Builder::new().prefix("unpack-").tempdir_in(&trees))?;
@@ -260,13 +266,16 @@ pub fn ensure(series: &str, cache: &Path) -> Result<FetchedTree, FetchError> {
             serde_json::to_string_pretty(&manifest).expect("serializes"),
         ),
     )?;
-    // Swap the new tree in whole: a reader sees the old one or the new one.
-    let old = trees.join(format!(".old-{package}-{}", std::process::id()));
+    // Swap the new tree in whole, in one step: a reader sees the old tree or
+    // the new one. The old one is left in the staging dir, which goes away.
     if place.exists() {
-        io(|| format!("moving {} aside", place.display()), std::fs::rename(&place, &old))?;
+        use nix::fcntl::{renameat2, RenameFlags, AT_FDCWD};
+        renameat2(AT_FDCWD, staging.path(), AT_FDCWD, &place, RenameFlags::RENAME_EXCHANGE).map_err(|e| {
+            FetchError::Io { context: format!("swapping the new tree into {}", place.display()), source: e.into() }
+        })?;
+    } else {
+        io(|| format!("moving the tree into {}", place.display()), std::fs::rename(staging.keep(), &place))?;
     }
-    io(|| format!("moving the tree into {}", place.display()), std::fs::rename(staging.keep(), &place))?;
-    let _ = std::fs::remove_dir_all(&old);
     Ok(FetchedTree { root, manifest, manifest_path, changed: true })
 }
 
