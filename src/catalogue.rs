@@ -141,7 +141,7 @@ impl Expected {
         match (&o.crash, self.crash) {
             (Some(c), true) => {
                 return match self.details.crash_signal {
-                    Some(sig) if c.signal != Some(sig) => {
+                    Some(sig) if !crashed_by(c, sig) => {
                         Err(format!("crashed ({}), expected signal {sig}", c.description))
                     }
                     _ => Ok(()),
@@ -204,6 +204,18 @@ impl Entry {
 
 fn expect(ret: i32, unmaps: usize, warns: u32, mapped_calls: usize) -> Expected {
     Expected { ret, unmaps, warns, mapped_calls, crash: false, details: Details::default() }
+}
+
+/// The runner died of `sig`, or, in the sanitizer build, a sanitizer caught
+/// the fault first and reported it: ASan the signal (`AddressSanitizer: SEGV
+/// on ...`), UBSan a NULL dereference before it happens (`runtime error:
+/// member access within null pointer`).
+fn crashed_by(c: &crate::outcome::Crash, sig: i32) -> bool {
+    let name = nix::sys::signal::Signal::try_from(sig).map(|s| s.as_str().trim_start_matches("SIG").to_string());
+    let asan = name.is_ok_and(|n| c.description.contains(&format!("AddressSanitizer: {n} ")));
+    let ubsan_null =
+        sig == SIGSEGV && c.description.contains("runtime error:") && c.description.contains("null pointer");
+    c.signal == Some(sig) || asan || ubsan_null
 }
 
 /// A crash by `signal`: the kernel code itself faulted, not a BUG() or a sanitizer.
