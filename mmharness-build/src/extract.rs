@@ -339,10 +339,8 @@ static inline int provided_by_tools(int x)
         let x = run(&[("mm/util.c", "entry")]).unwrap();
         let text = x.definitions_text();
         assert!(text.contains("#line 1 \"mm/util.c\"\nint finish(int err)\n{"));
-        assert!(
-            text.contains("#line 3 \"mm/memory.c\"\nint helper_in_header")
-                || text.contains("#line 1 \"include/linux/mm.h\"\nint helper_in_header")
-        );
+        // A helper from the fallback header points at that header.
+        assert!(text.contains("#line 1 \"include/linux/mm.h\"\nint helper_in_header"), "{text}");
         assert!(!text.contains("EXPORT_SYMBOL"));
     }
 
