@@ -5,9 +5,9 @@
 use crate::outcome::{Crash, Outcome};
 use crate::raw;
 use crate::scenario::Scenario;
+use mmharness_build::abi as sys;
 use mmharness_build::artifact::Manifest;
 use mmharness_build::caps::Capabilities;
-use mmharness_sys as sys;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
@@ -30,60 +30,6 @@ pub trait Backend {
     fn manifest(&self) -> &Manifest;
     fn capabilities(&self) -> &Capabilities {
         &self.manifest().capabilities
-    }
-}
-
-/// The manifest of the tree this crate was linked with.
-pub fn linked_manifest() -> &'static Manifest {
-    static MANIFEST: std::sync::OnceLock<Manifest> = std::sync::OnceLock::new();
-    MANIFEST.get_or_init(|| serde_json::from_str(sys::MANIFEST_JSON).expect("build.rs writes a valid manifest"))
-}
-
-/// Runs one scenario in this process, on the linked tree. A crash of the
-/// code under test ends this process: use [`Runner`] to contain it.
-///
-/// Panics if the scenario names an injection site the tree lacks.
-pub fn run_in_process(s: &Scenario) -> Outcome {
-    let input = raw::scenario(s, &linked_manifest().extracted).unwrap_or_else(|e| panic!("{e}"));
-    let mut out = raw::empty_outcome();
-    // SAFETY: both pointers are valid for the call; mmh_run keeps neither.
-    unsafe { sys::mmh_run(&input, &mut out) };
-    raw::outcome(&out)
-}
-
-/// The C encoding of a scenario for the linked tree, for tests that set up
-/// the kernel's structs themselves (`mmh_desc_setup`) and call its
-/// functions directly.
-pub fn raw_scenario(s: &Scenario) -> Result<sys::mmh_scenario, RunError> {
-    raw::scenario(s, &linked_manifest().extracted)
-}
-
-/// Reads what `mmh_begin`/`mmh_end` recorded around direct calls.
-pub fn outcome_of_raw(o: &sys::mmh_outcome) -> Outcome {
-    raw::outcome(o)
-}
-
-/// An all-zero `mmh_outcome` for `mmh_begin`.
-pub fn empty_raw_outcome() -> sys::mmh_outcome {
-    raw::empty_outcome()
-}
-
-/// The in-process backend.
-#[derive(Default)]
-pub struct InProcess;
-
-impl InProcess {
-    pub fn new() -> Self {
-        Self
-    }
-}
-
-impl Backend for InProcess {
-    fn run(&mut self, s: &Scenario) -> Result<Outcome, RunError> {
-        Ok(run_in_process(s))
-    }
-    fn manifest(&self) -> &Manifest {
-        linked_manifest()
     }
 }
 
@@ -135,11 +81,6 @@ impl Runner {
     /// The runner of an artifact.
     pub fn for_artifact(a: &mmharness_build::artifact::Artifact) -> Self {
         Self::new(&a.runner(), a.manifest.clone())
-    }
-
-    /// The runner of the linked tree.
-    pub fn linked() -> Self {
-        Self::new(&Path::new(sys::ARTIFACT_DIR).join("runner"), linked_manifest().clone())
     }
 
     fn io_err(&self, source: std::io::Error) -> RunError {

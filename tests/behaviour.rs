@@ -3,8 +3,9 @@
 //! an outcome's summary. With `MMHARNESS_SANITIZE=1` every scenario runs in
 //! a runner built with AddressSanitizer and UBSan.
 
-use mmharness::backend::{linked_manifest, RunError};
+use mmharness::backend::RunError;
 use mmharness::catalogue::{self, EAGAIN, EINVAL, ENOMEM};
+use mmharness::linked::linked_manifest;
 use mmharness::scenario::vm_flags;
 use mmharness::{run_in_process, ActionType, Backend, Event, Injection, Obj, Outcome, Ret, Runner, Scenario, Stage};
 use mmharness_build::artifact::{self, Options};
@@ -328,7 +329,7 @@ fn the_runner_gives_the_same_outcome_as_the_in_process_call() {
 
 mod direct {
     use super::*;
-    use mmharness::backend::{empty_raw_outcome, outcome_of_raw, raw_scenario};
+    use mmharness::linked::{empty_raw_outcome, outcome_of_raw, raw_scenario};
     use mmharness::sys;
 
     /// Runs `f` on a descriptor and VMA set up from `s`, recording leaf calls.

@@ -105,7 +105,7 @@ proptest! {
 #[cfg(all(mmh_cap_error_override, mmh_cap_prepare_desc))]
 #[ignore = "sweeps 2^32 values: run with --ignored --release"]
 fn every_override_value_follows_the_prepare_rule() {
-    use mmharness::backend::raw_scenario;
+    use mmharness::linked::raw_scenario;
     use mmharness::sys;
     let started = std::time::Instant::now();
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get()) as u64;

@@ -16,14 +16,14 @@ use std::process::Command;
 
 /// Our C, embedded so that an installed binary can build any tree.
 const OWN_HEADERS: &[(&str, &str)] = &[
-    ("scenario.h", include_str!("../../include/scenario.h")),
-    ("warn.h", include_str!("../../include/warn.h")),
-    ("arch.h", include_str!("../../include/arch.h")),
-    ("leaves.h", include_str!("../../include/leaves.h")),
-    ("devmem.h", include_str!("../../include/devmem.h")),
+    ("scenario.h", include_str!("../include/scenario.h")),
+    ("warn.h", include_str!("../include/warn.h")),
+    ("arch.h", include_str!("../include/arch.h")),
+    ("leaves.h", include_str!("../include/leaves.h")),
+    ("devmem.h", include_str!("../include/devmem.h")),
 ];
-const DRIVER_C: &str = include_str!("../../csrc/driver.c");
-const RUNNER_C: &str = include_str!("../../csrc/runner.c");
+const DRIVER_C: &str = include_str!("../csrc/driver.c");
+const RUNNER_C: &str = include_str!("../csrc/runner.c");
 
 pub const LIB_NAME: &str = "mmharness_kernel";
 
@@ -408,6 +408,8 @@ pub fn build(tree: &Tree, opts: &Options) -> Result<Artifact, BuildError> {
         if opts.bindings { "with bindings" } else { "without bindings" },
         env!("CARGO_PKG_VERSION"),
         BINDGEN_VERSION,
+        // How the artifact is made: a change to this code makes new keys.
+        include_str!("artifact.rs"),
     ] {
         h.update(part.as_bytes());
         h.update([0]);
@@ -532,8 +534,9 @@ fn bind(tree: &Tree, work: &Path, tu: &Path, flags: &[String], x: &Extract) -> R
         // pass a value outside it without undefined behaviour.
         .constified_enum("mmap_action_type")
         .allowlist_function("mmh_.*")
-        .allowlist_type("mmh_.*")
-        .allowlist_var("MMH_.*")
+        // The encoding's types are the tree-independent ones of `abi`.
+        .blocklist_type("mmh_.*")
+        .raw_line("pub use mmharness_build::abi::*;")
         .allowlist_var("PAGE_SHIFT")
         .derive_default(true);
     for t in ["mmap_action", "vm_area_desc", "vm_area_struct", "vm_operations_struct", "mm_struct", "mmap_action_type"]

@@ -2,6 +2,12 @@
 //! taken out of the tree, compiled in userland with the tree's own
 //! `tools/testing/vma` headers and our shims, bound with bindgen, cached.
 
+/// The encoding of scenarios and outcomes (`include/scenario.h`), shared by
+/// every tree's runner and driver: bindgen's output, nothing else.
+#[allow(non_camel_case_types, non_upper_case_globals, dead_code, clippy::all)]
+pub mod abi {
+    include!(concat!(env!("OUT_DIR"), "/abi.rs"));
+}
 pub mod artifact;
 pub mod caps;
 pub mod dupcheck;
