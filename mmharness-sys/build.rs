@@ -2,7 +2,7 @@
 //! tree) through the cache, links its static library and includes its
 //! bindings. The work is library code in `mmharness-build`.
 
-use mmharness_build::{artifact, cache_dir, caps::Capabilities, tree_under_test};
+use mmharness_build::{artifact, cache_dir, caps::Cap, tree_under_test};
 use std::fmt::Display;
 
 fn fail(e: impl Display) -> ! {
@@ -43,5 +43,5 @@ fn main() {
         .unwrap_or_else(|e| fail(e));
     // For dependents' build scripts (DEP_MMHARNESS_KERNEL_*): the cfg flags.
     println!("cargo::metadata=caps={}", m.capabilities.names().join(","));
-    println!("cargo::metadata=all_caps={}", Capabilities::ALL_NAMES.join(","));
+    println!("cargo::metadata=all_caps={}", Cap::ALL.iter().map(|c| c.name()).collect::<Vec<_>>().join(","));
 }

@@ -4,7 +4,7 @@
 use mmharness::catalogue::catalogue;
 use mmharness::{Backend, Runner};
 use mmharness_build::artifact::{self, BuildError, Options};
-use mmharness_build::caps::Capabilities;
+use mmharness_build::caps::Cap;
 use mmharness_build::overlay::Overlay;
 use mmharness_build::tree::{Tree, TreeError};
 use mmharness_build::{cache_dir, fetch};
@@ -123,9 +123,9 @@ fn capabilities_are_detected_from_the_7_2_and_7_3_trees() {
     for tree in [tree_7_2(), tree_7_3()] {
         let m = artifact::build(&tree, &Options::runner_only(cache_dir())).unwrap().manifest;
         // Everything but what only the hook era and the older prototypes have.
-        let older = ["error_hook", "success_hook", "complete_action_vma", "complete_vma_action"];
-        let want: Vec<&str> = Capabilities::ALL_NAMES.iter().copied().filter(|n| !older.contains(n)).collect();
-        assert_eq!(m.capabilities.names(), want, "Linux {}", m.kernel_version);
+        let older = [Cap::ErrorHook, Cap::SuccessHook, Cap::CompleteActionVma, Cap::CompleteVmaAction];
+        let want: Vec<Cap> = Cap::ALL.iter().copied().filter(|c| !older.contains(c)).collect();
+        assert_eq!(m.capabilities.caps(), want, "Linux {}", m.kernel_version);
         assert!(!m.capabilities.error_hook && !m.capabilities.success_hook);
     }
 }

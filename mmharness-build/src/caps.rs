@@ -45,6 +45,87 @@ pub struct Capabilities {
     pub compat_vma_mmap: bool,
 }
 
+/// One thing a tree's mmap-action API can express, as a catalogue entry
+/// or a scenario requires it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Cap {
+    /// `struct mmap_action` has `int error_override`.
+    ErrorOverride,
+    /// `struct mmap_action` has `error_hook`.
+    ErrorHook,
+    /// `struct mmap_action` has `success_hook`.
+    SuccessHook,
+    /// `vm_operations_struct` has `mapped`.
+    VmOpsMapped,
+    /// `int mmap_action_prepare(desc)`: prepare can fail.
+    PrepareDesc,
+    CompleteActionVma,
+    CompleteVmaAction,
+    CompleteVmaActionCompat,
+    /// `mmap_action_complete` takes `is_compat`.
+    IsCompat,
+    DescVmaFlags,
+    IoRemap,
+    SimpleIoremap,
+    MapKernelPages,
+    SplitToolsHeaders,
+    NommuVariants,
+    Devmem,
+    CompatVmaMmap,
+}
+
+impl Cap {
+    pub const ALL: &'static [Cap] = &[
+        Cap::ErrorOverride,
+        Cap::ErrorHook,
+        Cap::SuccessHook,
+        Cap::VmOpsMapped,
+        Cap::PrepareDesc,
+        Cap::CompleteActionVma,
+        Cap::CompleteVmaAction,
+        Cap::CompleteVmaActionCompat,
+        Cap::IsCompat,
+        Cap::DescVmaFlags,
+        Cap::IoRemap,
+        Cap::SimpleIoremap,
+        Cap::MapKernelPages,
+        Cap::SplitToolsHeaders,
+        Cap::NommuVariants,
+        Cap::Devmem,
+        Cap::CompatVmaMmap,
+    ];
+
+    /// The name in manifests, `MMH_CAP_*` macros and reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Cap::ErrorOverride => "error_override",
+            Cap::ErrorHook => "error_hook",
+            Cap::SuccessHook => "success_hook",
+            Cap::VmOpsMapped => "vm_ops_mapped",
+            Cap::PrepareDesc => "prepare_desc",
+            Cap::CompleteActionVma => "complete_action_vma",
+            Cap::CompleteVmaAction => "complete_vma_action",
+            Cap::CompleteVmaActionCompat => "complete_vma_action_compat",
+            Cap::IsCompat => "is_compat",
+            Cap::DescVmaFlags => "desc_vma_flags",
+            Cap::IoRemap => "io_remap",
+            Cap::SimpleIoremap => "simple_ioremap",
+            Cap::MapKernelPages => "map_kernel_pages",
+            Cap::SplitToolsHeaders => "split_tools_headers",
+            Cap::NommuVariants => "nommu_variants",
+            Cap::Devmem => "devmem",
+            Cap::CompatVmaMmap => "compat_vma_mmap",
+        }
+    }
+}
+
+impl std::fmt::Display for Cap {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 impl Capabilities {
     pub fn has_action(&self, name: &str) -> bool {
         self.action_types.iter().any(|t| t == name)
@@ -54,55 +135,36 @@ impl Capabilities {
         self.complete == CompleteShape::VmaActionCompat
     }
 
-    /// The capability names that are set, as used for `MMH_CAP_*` macros
-    /// and `mmh_cap_*` cfg flags.
-    pub fn names(&self) -> Vec<&'static str> {
-        let mut v = Vec::new();
-        let mut add = |on: bool, n: &'static str| {
-            if on {
-                v.push(n)
-            }
-        };
-        add(self.error_override, "error_override");
-        add(self.error_hook, "error_hook");
-        add(self.success_hook, "success_hook");
-        add(self.vm_ops_mapped, "vm_ops_mapped");
-        add(self.prepare_returns_error, "prepare_desc");
-        add(self.complete == CompleteShape::ActionVma, "complete_action_vma");
-        add(self.complete == CompleteShape::VmaAction, "complete_vma_action");
-        add(self.complete == CompleteShape::VmaActionCompat, "complete_vma_action_compat");
-        add(self.is_compat(), "is_compat");
-        add(self.desc_vma_flags, "desc_vma_flags");
-        add(self.has_action("MMAP_IO_REMAP_PFN"), "io_remap");
-        add(self.has_action("MMAP_SIMPLE_IO_REMAP"), "simple_ioremap");
-        add(self.has_action("MMAP_MAP_KERNEL_PAGES"), "map_kernel_pages");
-        add(self.split_tools_headers, "split_tools_headers");
-        add(self.nommu_variants, "nommu_variants");
-        add(self.devmem, "devmem");
-        add(self.compat_vma_mmap, "compat_vma_mmap");
-        v
+    pub fn has(&self, cap: Cap) -> bool {
+        match cap {
+            Cap::ErrorOverride => self.error_override,
+            Cap::ErrorHook => self.error_hook,
+            Cap::SuccessHook => self.success_hook,
+            Cap::VmOpsMapped => self.vm_ops_mapped,
+            Cap::PrepareDesc => self.prepare_returns_error,
+            Cap::CompleteActionVma => self.complete == CompleteShape::ActionVma,
+            Cap::CompleteVmaAction => self.complete == CompleteShape::VmaAction,
+            Cap::CompleteVmaActionCompat | Cap::IsCompat => self.is_compat(),
+            Cap::DescVmaFlags => self.desc_vma_flags,
+            Cap::IoRemap => self.has_action("MMAP_IO_REMAP_PFN"),
+            Cap::SimpleIoremap => self.has_action("MMAP_SIMPLE_IO_REMAP"),
+            Cap::MapKernelPages => self.has_action("MMAP_MAP_KERNEL_PAGES"),
+            Cap::SplitToolsHeaders => self.split_tools_headers,
+            Cap::NommuVariants => self.nommu_variants,
+            Cap::Devmem => self.devmem,
+            Cap::CompatVmaMmap => self.compat_vma_mmap,
+        }
     }
 
-    /// Every name [`names`](Self::names) can return, for `check-cfg`.
-    pub const ALL_NAMES: &'static [&'static str] = &[
-        "error_override",
-        "error_hook",
-        "success_hook",
-        "vm_ops_mapped",
-        "prepare_desc",
-        "complete_action_vma",
-        "complete_vma_action",
-        "complete_vma_action_compat",
-        "is_compat",
-        "desc_vma_flags",
-        "io_remap",
-        "simple_ioremap",
-        "map_kernel_pages",
-        "split_tools_headers",
-        "nommu_variants",
-        "devmem",
-        "compat_vma_mmap",
-    ];
+    /// The capabilities the tree has, in [`Cap::ALL`] order.
+    pub fn caps(&self) -> Vec<Cap> {
+        Cap::ALL.iter().copied().filter(|c| self.has(*c)).collect()
+    }
+
+    /// Their names, for reports.
+    pub fn names(&self) -> Vec<&'static str> {
+        self.caps().into_iter().map(Cap::name).collect()
+    }
 
     /// `#define MMH_CAP_*` lines for the driver.
     pub fn c_defines(&self) -> String {
@@ -274,19 +336,5 @@ struct vm_operations_struct { void (*open)(struct vm_area_struct *vma); };
             compat_vma_mmap_header: "",
         });
         assert_eq!(c.complete, CompleteShape::VmaAction);
-    }
-
-    #[test]
-    fn every_name_is_listed_for_check_cfg() {
-        let c = detect(&Inputs {
-            tools_types: TYPES_7_2,
-            split_tools_headers: true,
-            prepare_header: "int f(struct vm_area_desc *desc)",
-            complete_header: "int f(a, b, c)",
-            nommu_variants: true,
-            devmem: true,
-            compat_vma_mmap_header: "int compat_vma_mmap(struct file *file, struct vm_area_struct *vma)",
-        });
-        assert!(c.names().iter().all(|n| Capabilities::ALL_NAMES.contains(n)));
     }
 }
