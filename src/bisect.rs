@@ -41,7 +41,7 @@ fn tree_error(e: TreeError) -> Verdict {
             Verdict::skip(format!("this revision cannot be built: {e}"))
         }
         TreeError::Missing(_) | TreeError::Io { .. } => Verdict::tool(e.to_string()),
-        TreeError::NotAKernelTree(_) | TreeError::MissingFile { .. } | TreeError::TooOld(_) => {
+        TreeError::NotAKernelTree(_) | TreeError::MissingFile { .. } | TreeError::TooOld(_) | TreeError::Lex(_) => {
             Verdict::skip(format!("this revision cannot be tested: {e}"))
         }
     }

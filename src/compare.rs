@@ -7,7 +7,7 @@ use crate::suite::{self, Row, Status};
 use anyhow::{Context, Result};
 use mmharness_build::artifact::{self, Manifest, Options};
 use mmharness_build::layout::{self, Layouts};
-use mmharness_build::tree::Tree;
+use mmharness_build::plan::Plan;
 use serde::Serialize;
 use std::path::Path;
 
@@ -18,10 +18,12 @@ pub struct TreeRun {
     pub layouts: Layouts,
 }
 
-/// Builds `tree` (with bindings, for the layouts) and runs the catalogue in its runner.
-pub fn run_tree(tree: &Tree, cache: &Path) -> Result<TreeRun> {
-    let art = artifact::build(tree, &Options::new(cache.to_path_buf()))
-        .with_context(|| format!("building {}", tree.root.display()))?;
+/// Builds a planned tree (with bindings, for the layouts) and runs the
+/// catalogue in its runner.
+pub fn run_tree(plan: Plan, cache: &Path) -> Result<TreeRun> {
+    let root = plan.tree.root.clone();
+    let art = artifact::from_plan(plan, &Options::new(cache.to_path_buf()))
+        .with_context(|| format!("building {}", root.display()))?;
     let bindings = std::fs::read_to_string(art.bindings()).context("reading the bindings")?;
     let mut runner = Runner::for_artifact(&art);
     let rows = suite::run(&mut runner, &suite::select(&[]))?;

@@ -5,7 +5,7 @@ use crate::backend::RunError;
 use crate::outcome::{DescAfter, Event, Obj, Outcome, Ret, Site, VmaAfter, Warn};
 use crate::scenario::{ActionType, Injection, Scenario, Stage, VmOps};
 use mmharness_build::abi as sys;
-use mmharness_build::artifact::Extracted;
+use mmharness_build::extract::Extracted;
 
 /// An injection, its site resolved to the lines of that function in this tree.
 fn injection(i: &Injection, extracted: &[Extracted]) -> Result<sys::mmh_injection, RunError> {

@@ -211,8 +211,8 @@ pgprot_t mmh_pgprot_decrypted(pgprot_t prot)
 }
 
 #ifdef MMH_CAP_VM_OPS_MAPPED
-static int mmh_mapped(unsigned long start, unsigned long end, pgoff_t pgoff,
-		      const struct file *file, void **vm_private_data)
+int mmh_hook_mapped(unsigned long start, unsigned long end, unsigned long pgoff, const struct file *file,
+		    void **vm_private_data)
 {
 	const struct mmh_scenario *s = mmh_state.s;
 	int ret = mmh_inject(s ? &s->mapped : NULL, &mmh_state.mapped_calls);
@@ -223,9 +223,9 @@ static int mmh_mapped(unsigned long start, unsigned long end, pgoff_t pgoff,
 	return ret;
 }
 
-/* The cast absorbs differences in const-ness of the hook's parameters. */
+/* mmh_mapped: generated with the tree's own prototype of ->mapped. */
 static const struct vm_operations_struct mmh_ops_with_mapped = {
-	.mapped = (__typeof__(((struct vm_operations_struct *)0)->mapped))mmh_mapped,
+	.mapped = mmh_mapped,
 };
 #endif
 static const struct vm_operations_struct mmh_ops_without_mapped;
@@ -235,17 +235,17 @@ static const struct vm_operations_struct mmh_ops_without_mapped;
  * Before error_override, "errors become X" is a hook that returns X; a hook
  * that returns 0 tries to clear the error.
  */
-static _Thread_local int mmh_hook_error;
+static _Thread_local int mmh_error_hook_ret;
 
-static int mmh_error_hook(int err)
+int mmh_hook_error(int err)
 {
 	(void)err;
-	return mmh_hook_error;
+	return mmh_error_hook_ret;
 }
 #endif
 
 #ifdef MMH_CAP_SUCCESS_HOOK
-static int mmh_success_hook(const struct vm_area_struct *vma)
+int mmh_hook_success(const struct vm_area_struct *vma)
 {
 	int ret = mmh_state.s ? mmh_state.s->success_hook_ret : 0;
 
@@ -344,20 +344,19 @@ static void mmh_set_action(struct mmap_action *action, const struct mmh_scenario
 #if defined(MMH_CAP_ERROR_OVERRIDE)
 		action->error_override = s->error_override;
 #elif defined(MMH_CAP_ERROR_HOOK)
-		mmh_hook_error = s->error_override;
+		mmh_error_hook_ret = s->error_override;
 		action->error_hook = mmh_error_hook;
 #endif
 	}
 #ifdef MMH_CAP_ERROR_HOOK
 	if (s->error_hook_clears) {
-		mmh_hook_error = 0;
+		mmh_error_hook_ret = 0;
 		action->error_hook = mmh_error_hook;
 	}
 #endif
 #ifdef MMH_CAP_SUCCESS_HOOK
 	if (s->has_success_hook)
-		action->success_hook =
-			(__typeof__(((struct mmap_action *)0)->success_hook))mmh_success_hook;
+		action->success_hook = mmh_success_hook;
 #endif
 }
 

@@ -33,4 +33,19 @@ void mmh_site(const char *file, int line);
 #define MMH_LEAF_i_mmap_unlock_write(mapping, ...) mmh_leaf_rmap_unlock(mapping)
 #define MMH_LEAF_mmap_read_trylock(mm, ...) mmh_leaf_mmap_read_trylock(mm)
 
+/*
+ * The hooks the code calls through function pointers. The build generates
+ * mmh_mapped, mmh_success_hook and mmh_error_hook with the prototypes the
+ * tree's own members declare, each calling MMH_HOOK_<member> with its
+ * arguments: no function is called through a pointer of another type.
+ */
+int mmh_hook_mapped(unsigned long start, unsigned long end, unsigned long pgoff, const struct file *file,
+		    void **vm_private_data);
+int mmh_hook_success(const struct vm_area_struct *vma);
+int mmh_hook_error(int err);
+
+#define MMH_HOOK_mapped(start, end, pgoff, file, priv, ...) mmh_hook_mapped(start, end, pgoff, file, priv)
+#define MMH_HOOK_success_hook(vma, ...) mmh_hook_success(vma)
+#define MMH_HOOK_error_hook(err, ...) mmh_hook_error(err)
+
 #endif /* MMH_LEAVES_H */

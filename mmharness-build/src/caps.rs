@@ -2,6 +2,8 @@
 //! code (struct fields, prototypes, enum values), never from a version
 //! number: mainline and stable passed through shapes no release number names.
 
+use crate::c::decl::{self, Definition};
+use crate::extract::Extract;
 use serde::{Deserialize, Serialize};
 
 /// The shape of `mmap_action_complete`'s parameters.
@@ -172,89 +174,55 @@ impl Capabilities {
     }
 }
 
-/// The text between the braces of `struct NAME {` (or `enum NAME {`).
-pub fn body_of(text: &str, opener: &str) -> Option<String> {
-    let start = text.find(opener)? + opener.len();
-    let mut depth = 1;
-    for (i, c) in text[start..].char_indices() {
-        match c {
-            '{' => depth += 1,
-            '}' => {
-                depth -= 1;
-                if depth == 0 {
-                    return Some(text[start..start + i].to_string());
-                }
-            }
-            _ => {}
-        }
-    }
-    None
-}
-
-/// Parameter count of a prototype header such as `int f(struct a *x, bool y)`.
-pub fn param_count(header: &str) -> usize {
-    let Some(open) = header.find('(') else { return 0 };
-    let inner = header[open + 1..].rsplit_once(')').map_or("", |(a, _)| a).trim();
-    if inner.is_empty() || inner == "void" {
-        0
-    } else {
-        inner.split(',').count()
-    }
-}
-
-/// Inputs to detection: the tools header that holds the duplicated types,
-/// and the headers of the entry points as the tree's `mm/util.c` has them.
+/// What detection reads: the tools headers' copies of the mm types, and
+/// the extracted definitions with their parsed prototypes.
 pub struct Inputs<'a> {
-    pub tools_types: &'a str,
+    pub action: Option<&'a Definition>,
+    pub vm_ops: Option<&'a Definition>,
+    pub desc: Option<&'a Definition>,
+    pub action_types: Option<&'a Definition>,
     pub split_tools_headers: bool,
-    pub prepare_header: &'a str,
-    pub complete_header: &'a str,
-    pub nommu_variants: bool,
-    pub devmem: bool,
-    /// The header of `compat_vma_mmap`, empty if the tree has none.
-    pub compat_vma_mmap_header: &'a str,
+    pub extract: &'a Extract,
+}
+
+fn field<'a>(d: Option<&'a Definition>, name: &str) -> Option<&'a decl::Field> {
+    d?.fields.iter().find(|f| f.path == name)
+}
+
+fn param_types<'a>(x: &'a Extract, name: &str) -> Option<Vec<&'a str>> {
+    x.mmu(name).map(|d| d.params.iter().map(|p| p.ty.as_str()).collect())
 }
 
 pub fn detect(i: &Inputs) -> Capabilities {
-    let action = body_of(i.tools_types, "struct mmap_action {").unwrap_or_default();
-    let ops = body_of(i.tools_types, "struct vm_operations_struct {").unwrap_or_default();
-    let desc = body_of(i.tools_types, "struct vm_area_desc {").unwrap_or_default();
-    let types = body_of(i.tools_types, "enum mmap_action_type {").unwrap_or_default();
-    let complete = match param_count(i.complete_header) {
-        3 => CompleteShape::VmaActionCompat,
-        _ if i.complete_header.split('(').nth(1).is_some_and(|p| p.trim_start().starts_with("struct mmap_action")) => {
-            CompleteShape::ActionVma
-        }
+    let x = i.extract;
+    let complete = match param_types(x, "mmap_action_complete").as_deref() {
+        Some([_, _, _]) => CompleteShape::VmaActionCompat,
+        Some(["struct mmap_action *", _]) => CompleteShape::ActionVma,
         _ => CompleteShape::VmaAction,
     };
+    let is_pointer = |f: Option<&decl::Field>| f.is_some_and(|f| f.ty.contains("(*)"));
     Capabilities {
-        error_override: action.contains("error_override;"),
-        error_hook: action.contains("(*error_hook)"),
-        success_hook: action.contains("(*success_hook)"),
-        vm_ops_mapped: ops.contains("(*mapped)"),
-        prepare_returns_error: param_count(i.prepare_header) == 1,
+        error_override: field(i.action, "error_override").is_some_and(|f| f.ty == "int"),
+        error_hook: is_pointer(field(i.action, "error_hook")),
+        success_hook: is_pointer(field(i.action, "success_hook")),
+        vm_ops_mapped: is_pointer(field(i.vm_ops, "mapped")),
+        prepare_returns_error: param_types(x, "mmap_action_prepare").is_some_and(|p| p.len() == 1),
         complete,
-        desc_vma_flags: desc.contains("vma_flags_t vma_flags;"),
-        action_types: enum_values(&types),
+        desc_vma_flags: field(i.desc, "vma_flags").is_some_and(|f| f.ty == "vma_flags_t"),
+        action_types: i.action_types.map_or_else(Vec::new, |d| d.fields.iter().map(|f| f.path.clone()).collect()),
         split_tools_headers: i.split_tools_headers,
-        nommu_variants: i.nommu_variants,
-        devmem: i.devmem,
-        compat_vma_mmap: param_count(i.compat_vma_mmap_header) == 2,
+        nommu_variants: x.definitions.iter().any(|d| d.nommu && d.name == "mmap_action_prepare"),
+        devmem: x.mmu("mmap_mem_prepare").is_some(),
+        compat_vma_mmap: param_types(x, "compat_vma_mmap").is_some_and(|p| p.len() == 2),
     }
-}
-
-fn enum_values(body: &str) -> Vec<String> {
-    let no_comments: String = body.lines().map(|l| l.split("/*").next().unwrap_or("")).collect::<Vec<_>>().join("\n");
-    no_comments
-        .split(',')
-        .map(|v| v.split('=').next().unwrap_or("").trim().to_string())
-        .filter(|v| !v.is_empty())
-        .collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::c::File;
+    use crate::extract::{extract, Spec};
+    use std::collections::BTreeSet;
 
     const TYPES_7_2: &str = "\
 enum mmap_action_type {
@@ -269,7 +237,7 @@ struct mmap_action {
 \tbool hide_from_rmap_until_complete :1;
 };
 struct vm_area_desc {
-\tvma_flags_t vma_flags;
+\tvma_flags_t  vma_flags;
 \tstruct mmap_action action;
 };
 struct vm_operations_struct {
@@ -289,52 +257,84 @@ struct vm_area_desc { vm_flags_t vm_flags; };
 struct vm_operations_struct { void (*open)(struct vm_area_struct *vma); };
 ";
 
+    /// Detection on the types of `tools` and entry points with these headers.
+    fn detect_on(tools: &str, headers: &[&str]) -> Capabilities {
+        let util: String = headers.iter().map(|h| format!("{h}\n{{\n\treturn 0;\n}}\n")).collect();
+        let util = File::new("mm/util.c", &util).unwrap();
+        let x = extract(&Spec {
+            entries: &[],
+            optional_entries: &["mmap_action_prepare", "mmap_action_complete", "compat_vma_mmap"],
+            code: &[&util],
+            helpers: &[],
+            leaves: &BTreeSet::new(),
+            provided: &BTreeSet::new(),
+        })
+        .unwrap();
+        let t = File::new("dup.h", tools).unwrap();
+        let agg = |k, n| t.aggregate(k, n);
+        let (a, o, d, e) = (
+            agg(decl::Kind::Struct, "mmap_action"),
+            agg(decl::Kind::Struct, "vm_operations_struct"),
+            agg(decl::Kind::Struct, "vm_area_desc"),
+            agg(decl::Kind::Enum, "mmap_action_type"),
+        );
+        detect(&Inputs {
+            action: a.as_ref(),
+            vm_ops: o.as_ref(),
+            desc: d.as_ref(),
+            action_types: e.as_ref(),
+            split_tools_headers: true,
+            extract: &x,
+        })
+    }
+
     #[test]
     fn detects_the_error_override_generation() {
-        let c = detect(&Inputs {
-            tools_types: TYPES_7_2,
-            split_tools_headers: true,
-            prepare_header: "int mmap_action_prepare(struct vm_area_desc *desc)",
-            complete_header:
+        let c = detect_on(
+            TYPES_7_2,
+            &[
+                "int mmap_action_prepare(struct vm_area_desc *desc)",
                 "int mmap_action_complete(struct vm_area_struct *vma, struct mmap_action *action, bool is_compat)",
-            nommu_variants: true,
-            devmem: true,
-            compat_vma_mmap_header: "int compat_vma_mmap(struct file *file, struct vm_area_struct *vma)",
-        });
+                "int compat_vma_mmap(struct file *file, struct vm_area_struct *vma)",
+            ],
+        );
         assert!(c.error_override && !c.error_hook && !c.success_hook && c.vm_ops_mapped);
-        assert!(c.prepare_returns_error && c.desc_vma_flags && c.is_compat());
+        assert!(c.prepare_returns_error && c.desc_vma_flags && c.is_compat() && c.compat_vma_mmap);
         assert_eq!(c.action_types, vec!["MMAP_NOTHING", "MMAP_REMAP_PFN", "MMAP_IO_REMAP_PFN"]);
         assert!(c.c_defines().contains("#define MMH_CAP_ERROR_OVERRIDE 1\n"));
     }
 
     #[test]
     fn detects_the_hook_generation() {
-        let c = detect(&Inputs {
-            tools_types: TYPES_6_19,
-            split_tools_headers: false,
-            prepare_header: "void mmap_action_prepare(struct mmap_action *action, struct vm_area_desc *desc)",
-            complete_header: "int mmap_action_complete(struct mmap_action *action, struct vm_area_struct *vma)",
-            nommu_variants: true,
-            devmem: true,
-            compat_vma_mmap_header: "int compat_vma_mmap(struct file *file, struct vm_area_struct *vma)",
-        });
+        let c = detect_on(
+            TYPES_6_19,
+            &[
+                "void mmap_action_prepare(struct mmap_action *action, struct vm_area_desc *desc)",
+                "int mmap_action_complete(struct mmap_action *action, struct vm_area_struct *vma)",
+            ],
+        );
         assert!(!c.error_override && c.error_hook && c.success_hook && !c.vm_ops_mapped);
-        assert!(!c.prepare_returns_error && !c.desc_vma_flags);
+        assert!(!c.prepare_returns_error && !c.desc_vma_flags && !c.compat_vma_mmap);
         assert_eq!(c.complete, CompleteShape::ActionVma);
-        assert!(!c.has_action("MMAP_SIMPLE_IO_REMAP"));
+        assert!(!c.has(Cap::SimpleIoremap));
     }
 
     #[test]
     fn detects_the_two_argument_complete_of_mainline() {
-        let c = detect(&Inputs {
-            tools_types: TYPES_6_19,
-            split_tools_headers: true,
-            prepare_header: "int mmap_action_prepare(struct vm_area_desc *desc)",
-            complete_header: "int mmap_action_complete(struct vm_area_struct *vma, struct mmap_action *action)",
-            nommu_variants: false,
-            devmem: false,
-            compat_vma_mmap_header: "",
-        });
+        let c = detect_on(
+            TYPES_6_19,
+            &[
+                "int mmap_action_prepare(struct vm_area_desc *desc)",
+                "int mmap_action_complete(struct vm_area_struct *vma, struct mmap_action *action)",
+            ],
+        );
         assert_eq!(c.complete, CompleteShape::VmaAction);
+    }
+
+    #[test]
+    fn a_member_in_a_comment_is_not_a_capability() {
+        let commented = TYPES_7_2.replace("\tint error_override;", "\t/* int error_override; */");
+        let c = detect_on(&commented, &[]);
+        assert!(!c.error_override);
     }
 }

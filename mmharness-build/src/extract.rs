@@ -1,21 +1,9 @@
 //! Extraction of named definitions from kernel C files, following the call
 //! graph from the entry points down to a declared set of leaves.
 
-use crate::scan::{self, Item};
+use crate::c::{items, File, Item};
+use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
-
-/// A kernel source file, by its path in the tree (used in `#line`).
-#[derive(Debug, Clone)]
-pub struct Source {
-    pub path: String,
-    pub text: String,
-}
-
-impl Source {
-    pub fn new(path: impl Into<String>, text: impl Into<String>) -> Self {
-        Self { path: path.into(), text: text.into() }
-    }
-}
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum ExtractError {
@@ -23,6 +11,8 @@ pub enum ExtractError {
     MissingDefinition { file: String, name: String },
     #[error("no declaration of `{name}` found in {files}")]
     MissingDeclaration { name: String, files: String },
+    #[error("{0}")]
+    Lex(#[from] crate::c::LexError),
 }
 
 /// Where to look for what.
@@ -33,10 +23,10 @@ pub struct Spec<'a> {
     pub optional_entries: &'a [&'a str],
     /// Files whose definitions are always the real ones, even where the
     /// tools headers carry a stub of the same name.
-    pub code: &'a [Source],
-    /// Header files whose inline helpers are taken only where the tools
-    /// headers lack them.
-    pub fallback: &'a [Source],
+    pub code: &'a [&'a File],
+    /// Headers whose inline helpers are taken only where the tools headers
+    /// lack them.
+    pub helpers: &'a [&'a File],
     /// Names that are never extracted: our injection points.
     pub leaves: &'a BTreeSet<String>,
     /// Names the tools headers already define or declare.
@@ -44,16 +34,52 @@ pub struct Spec<'a> {
 }
 
 /// One extracted definition, ready to be emitted.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Definition {
     pub name: String,
     pub file: String,
-    pub item: Item,
-    /// Set for the `#else` branch of `CONFIG_MMU`, emitted as `nommu_<name>`.
+    pub line: usize,
+    pub end_line: usize,
+    /// The header, its tokens joined.
+    pub header: String,
+    /// The return type, storage class and attributes before the name.
+    pub prefix: Vec<String>,
+    pub params: Vec<items::Param>,
+    /// Whole source lines, header to closing brace.
+    pub text: String,
+    /// Where the body's `{` is in `text`.
+    pub body_at: usize,
+    /// Open conditional groups around it, outermost first.
+    pub conditions: Vec<Vec<String>>,
+    /// Set for a branch not taken with `CONFIG_MMU`, emitted as `nommu_<name>`.
     pub nommu: bool,
+    /// Names the body refers to, and members it names.
+    pub references: BTreeSet<String>,
+    pub members: BTreeSet<String>,
 }
 
 impl Definition {
+    fn new(file: &File, item: &Item) -> Self {
+        let l = &file.lexed;
+        let body = item.body_tokens.clone().expect("a definition");
+        let text = file.item_text(item).to_string();
+        Self {
+            name: item.name.clone(),
+            file: file.path().to_string(),
+            line: item.line,
+            end_line: item.end_line,
+            header: item.header.clone(),
+            prefix: item.prefix.clone(),
+            params: item.params.clone(),
+            body_at: l.tokens[body.start].start - item.lines.start,
+            text,
+            conditions: item.conditions.clone(),
+            nommu: item.conditions.iter().any(|g| mmu_branch(g) == Some(false)),
+            references: items::referenced(l, body.clone()),
+            members: items::members(l, body),
+        }
+    }
+
     /// The name the definition has in the translation unit.
     pub fn emitted_name(&self) -> String {
         if self.nommu {
@@ -61,6 +87,28 @@ impl Definition {
         } else {
             self.name.clone()
         }
+    }
+
+    /// The body, braces included.
+    pub fn body(&self) -> &str {
+        &self.text[self.body_at..]
+    }
+}
+
+/// Whether the branch a group is in is the one compiled with `CONFIG_MMU`
+/// (`Some(true)`), the other one (`Some(false)`), or the group is not
+/// about `CONFIG_MMU` (`None`).
+pub fn mmu_branch(group: &[String]) -> Option<bool> {
+    let first = group[0].replace(' ', "");
+    let positive = match first.as_str() {
+        "#ifdefCONFIG_MMU" | "#ifIS_ENABLED(CONFIG_MMU)" | "#ifdefined(CONFIG_MMU)" | "#ifCONFIG_MMU" => true,
+        "#ifndefCONFIG_MMU" | "#if!IS_ENABLED(CONFIG_MMU)" | "#if!defined(CONFIG_MMU)" => false,
+        _ => return None,
+    };
+    match group.len() {
+        1 => Some(positive),
+        2 if group[1] == "#else" => Some(!positive),
+        _ => None,
     }
 }
 
@@ -73,55 +121,33 @@ pub struct Extract {
     pub leaves_reached: BTreeSet<String>,
 }
 
-fn is_mmu_group(group: &[String]) -> bool {
-    let first = group[0].replace(' ', "");
-    first == "#ifdefCONFIG_MMU" || first == "#ifIS_ENABLED(CONFIG_MMU)" || first == "#ifdefined(CONFIG_MMU)"
-}
-
-fn in_nommu_branch(item: &Item) -> bool {
-    item.conditions
-        .iter()
-        .any(|g| is_mmu_group(g) && g.last().is_some_and(|d| d.trim_start_matches('#').trim() == "else"))
-}
-
 /// The definitions of a set of files, by name.
-struct Index<'a> {
-    by_name: BTreeMap<String, Vec<(&'a Source, Item)>>,
-}
-
-impl<'a> Index<'a> {
-    fn new(sources: &'a [Source]) -> Self {
-        let mut by_name: BTreeMap<String, Vec<(&Source, Item)>> = BTreeMap::new();
-        for s in sources {
-            for item in scan::items(&s.text).into_iter().filter(|i| i.body.is_some()) {
-                by_name.entry(item.name.clone()).or_default().push((s, item));
-            }
+fn index<'a>(files: &[&'a File]) -> BTreeMap<&'a str, Vec<(&'a File, &'a Item)>> {
+    let mut by_name: BTreeMap<&str, Vec<(&File, &Item)>> = BTreeMap::new();
+    for f in files {
+        for item in f.items.iter().filter(|i| i.is_definition()) {
+            by_name.entry(item.name.as_str()).or_default().push((f, item));
         }
-        Self { by_name }
     }
-
-    fn get(&self, name: &str) -> Option<&Vec<(&'a Source, Item)>> {
-        self.by_name.get(name)
-    }
+    by_name
 }
 
 /// Follows the call graph from the entry points and returns the definitions
 /// to compile.
 pub fn extract(spec: &Spec) -> Result<Extract, ExtractError> {
-    let code = Index::new(spec.code);
-    let fallback = Index::new(spec.fallback);
+    let code = index(spec.code);
+    let helpers = index(spec.helpers);
     let mut out = Extract::default();
     let mut seen = BTreeSet::new();
     let mut queue: VecDeque<String> = VecDeque::new();
 
     for (file, name) in spec.entries {
-        let found = code.get(name).is_some_and(|v| v.iter().any(|(s, _)| s.path == *file));
-        if !found {
+        if !code.get(name).is_some_and(|v| v.iter().any(|(f, _)| f.path() == *file)) {
             return Err(ExtractError::MissingDefinition { file: file.to_string(), name: name.to_string() });
         }
         queue.push_back(name.to_string());
     }
-    queue.extend(spec.optional_entries.iter().filter(|n| code.get(n).is_some()).map(|n| n.to_string()));
+    queue.extend(spec.optional_entries.iter().filter(|n| code.contains_key(**n)).map(|n| n.to_string()));
 
     while let Some(name) = queue.pop_front() {
         if !seen.insert(name.clone()) {
@@ -131,46 +157,30 @@ pub fn extract(spec: &Spec) -> Result<Extract, ExtractError> {
             out.leaves_reached.insert(name);
             continue;
         }
-        let defs = match code.get(&name) {
+        let defs = match code.get(name.as_str()) {
             Some(d) => d,
             None if spec.provided.contains(&name) => continue,
-            None => match fallback.get(&name) {
+            None => match helpers.get(name.as_str()) {
                 Some(d) => d,
                 None => continue,
             },
         };
-        for (source, item) in defs {
-            let body = item.body.as_deref().unwrap_or_default();
-            queue.extend(scan::called_identifiers(body).into_iter().filter(|n| !seen.contains(n)));
-            out.definitions.push(Definition {
-                name: name.clone(),
-                file: source.path.clone(),
-                item: item.clone(),
-                nommu: in_nommu_branch(item),
-            });
+        for (file, item) in defs {
+            let d = Definition::new(file, item);
+            queue.extend(d.references.iter().filter(|n| !seen.contains(*n)).cloned());
+            out.definitions.push(d);
         }
     }
     Ok(out)
 }
 
-/// Removes the storage and inlining keywords from a header: the extracted
-/// definitions become ordinary external functions, callable from Rust.
-pub fn external_header(header: &str, emitted_name: &str, name: &str) -> String {
-    let joined = drop_storage_words(header);
-    if emitted_name == name {
-        joined
-    } else {
-        rename_function(&joined, name, emitted_name)
-    }
-}
+/// Storage and inlining words, dropped as the kernel's own
+/// `tools/testing/shared/shared.mk` drops `static` for the files it
+/// compiles: the definitions become external functions, callable from Rust.
+const STORAGE: &[&str] = &["static", "inline", "__always_inline", "extern"];
 
-/// Drops `static`, `extern` and the inlining keywords, as the kernel's own
-/// `tools/testing/shared/shared.mk` does for the files it compiles.
 fn drop_storage_words(line: &str) -> String {
-    line.split(' ')
-        .filter(|w| !matches!(*w, "static" | "inline" | "__always_inline" | "extern"))
-        .collect::<Vec<_>>()
-        .join(" ")
+    line.split(' ').filter(|w| !STORAGE.contains(w)).collect::<Vec<_>>().join(" ")
 }
 
 /// Renames the function `name` in a header (the first `name` followed by `(`).
@@ -190,18 +200,11 @@ fn rename_function(header: &str, name: &str, new: &str) -> String {
     header.to_string()
 }
 
-/// The text of a definition's first lines, as written in the tree, with the
-/// same keywords removed as in [`external_header`]. Only the header lines are
-/// rewritten, so the body keeps its kernel line numbers.
+/// A definition's text as written in the tree, with the storage words
+/// dropped from its header lines only, so the body keeps its kernel lines.
 fn external_text(def: &Definition) -> String {
-    let text = &def.item.text;
-    let body_at = def.item.body.as_ref().and_then(|b| text.find(b.as_str())).unwrap_or(text.len());
-    let (head, body) = text.split_at(body_at);
-    let mut head_lines: Vec<String> = Vec::new();
-    for line in head.split_inclusive('\n') {
-        head_lines.push(drop_storage_words(line));
-    }
-    let mut head = head_lines.concat();
+    let (head, body) = def.text.split_at(def.body_at);
+    let mut head: String = head.split_inclusive('\n').map(drop_storage_words).collect();
     if def.nommu {
         head = rename_function(&head, &def.name, &def.emitted_name());
     }
@@ -211,7 +214,7 @@ fn external_text(def: &Definition) -> String {
 fn open_groups(groups: &[Vec<String>], drop_mmu: bool) -> (String, String) {
     let mut open = String::new();
     let mut close = String::new();
-    for g in groups.iter().filter(|g| !(drop_mmu && is_mmu_group(g))) {
+    for g in groups.iter().filter(|g| !(drop_mmu && mmu_branch(g).is_some())) {
         for d in g {
             open.push_str(d);
             open.push('\n');
@@ -223,12 +226,12 @@ fn open_groups(groups: &[Vec<String>], drop_mmu: bool) -> (String, String) {
 
 impl Extract {
     /// Prototypes for every extracted definition, each inside its own
-    /// preprocessor groups, so definitions can come in any order.
+    /// conditional groups, so definitions can come in any order.
     pub fn prototypes(&self) -> String {
         let mut out = String::new();
         for d in &self.definitions {
-            let (open, close) = open_groups(&d.item.conditions, d.nommu);
-            let header = external_header(&d.item.header, &d.emitted_name(), &d.name);
+            let (open, close) = open_groups(&d.conditions, d.nommu);
+            let header = rename_function(&drop_storage_words(&d.header), &d.name, &d.emitted_name());
             out.push_str(&format!("{open}{header};\n{close}"));
         }
         out
@@ -239,8 +242,8 @@ impl Extract {
     pub fn definitions_text(&self) -> String {
         let mut out = String::new();
         for d in &self.definitions {
-            let (open, close) = open_groups(&d.item.conditions, d.nommu);
-            out.push_str(&format!("{open}#line {} \"{}\"\n{}{close}", d.item.line, d.file, external_text(d)));
+            let (open, close) = open_groups(&d.conditions, d.nommu);
+            out.push_str(&format!("{open}#line {} \"{}\"\n{}{close}", d.line, d.file, external_text(d)));
         }
         out
     }
@@ -249,6 +252,34 @@ impl Extract {
     pub fn names(&self) -> BTreeSet<String> {
         self.definitions.iter().map(Definition::emitted_name).collect()
     }
+
+    /// Members the extracted code names.
+    pub fn members(&self) -> BTreeSet<String> {
+        self.definitions.iter().flat_map(|d| d.members.iter().cloned()).collect()
+    }
+
+    /// The definition the tree compiles with `CONFIG_MMU` of `name`.
+    pub fn mmu(&self, name: &str) -> Option<&Definition> {
+        self.definitions.iter().find(|d| d.name == name && !d.nommu)
+    }
+
+    /// Where each definition came from, for the manifest.
+    pub fn places(&self) -> Vec<Extracted> {
+        self.definitions
+            .iter()
+            .map(|d| Extracted { name: d.emitted_name(), file: d.file.clone(), line: d.line, end_line: d.end_line })
+            .collect()
+    }
+}
+
+/// Where one extracted definition came from.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Extracted {
+    pub name: String,
+    pub file: String,
+    pub line: usize,
+    /// The line of the closing brace.
+    pub end_line: usize,
 }
 
 #[cfg(test)]
@@ -305,16 +336,17 @@ static inline int provided_by_tools(int x)
 ";
 
     fn run(entries: &[(&str, &str)]) -> Result<Extract, ExtractError> {
-        let code = [Source::new("mm/util.c", UTIL), Source::new("mm/memory.c", MEMORY)];
-        let fallback = [Source::new("include/linux/mm.h", MM_H)];
+        let util = File::new("mm/util.c", UTIL).unwrap();
+        let memory = File::new("mm/memory.c", MEMORY).unwrap();
+        let mm_h = File::new("include/linux/mm.h", MM_H).unwrap();
         let leaves = BTreeSet::from(["do_munmap".to_string()]);
         // `stubbed` is in the tools headers too: the real one is still taken.
         let provided = BTreeSet::from(["provided_by_tools".to_string(), "stubbed".to_string()]);
         extract(&Spec {
             entries,
             optional_entries: &["not_in_this_release"],
-            code: &code,
-            fallback: &fallback,
+            code: &[&util, &memory],
+            helpers: &[&mm_h],
             leaves: &leaves,
             provided: &provided,
         })
@@ -339,7 +371,7 @@ static inline int provided_by_tools(int x)
         let x = run(&[("mm/util.c", "entry")]).unwrap();
         let text = x.definitions_text();
         assert!(text.contains("#line 1 \"mm/util.c\"\nint finish(int err)\n{"));
-        // A helper from the fallback header points at that header.
+        // A helper from the header points at that header.
         assert!(text.contains("#line 1 \"include/linux/mm.h\"\nint helper_in_header"), "{text}");
         assert!(!text.contains("EXPORT_SYMBOL"));
     }
@@ -354,5 +386,22 @@ static inline int provided_by_tools(int x)
         assert!(protos.contains("#ifdef CONFIG_MMU\nint entry(int x);\n#endif\n"));
         assert!(protos.contains("int nommu_entry(int x);\n"));
         assert!(protos.contains("int helper_in_header(int x);\n"));
+    }
+
+    #[test]
+    fn the_mmu_branch_is_read_from_the_group() {
+        let g = |d: &[&str]| d.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(mmu_branch(&g(&["#ifdef CONFIG_MMU"])), Some(true));
+        assert_eq!(mmu_branch(&g(&["#ifdef CONFIG_MMU", "#else"])), Some(false));
+        assert_eq!(mmu_branch(&g(&["#ifndef CONFIG_MMU"])), Some(false));
+        assert_eq!(mmu_branch(&g(&["#if !defined(CONFIG_MMU)", "#else"])), Some(true));
+        assert_eq!(mmu_branch(&g(&["#ifdef CONFIG_X"])), None);
+    }
+
+    #[test]
+    fn a_stray_ifdef_before_an_entry_is_an_error_naming_its_line() {
+        let broken = format!("#ifdef CONFIG_STRAY\n{UTIL}");
+        let err = File::new("mm/util.c", &broken).unwrap_err();
+        assert_eq!(err.to_string(), "mm/util.c:1: `#ifdef CONFIG_STRAY` is never closed by #endif");
     }
 }

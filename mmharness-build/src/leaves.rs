@@ -1,49 +1,54 @@
-//! The leaves of the extracted call graph: where the real code stops and our
-//! injection points begin. Each leaf's shim takes the signature the tree
-//! declares, so one list works across releases whose leaves changed shape.
+//! Where the real code stops and our injection points begin: the leaves of
+//! the extracted call graph (functions), and the hooks the code calls
+//! through function pointers (`vm_ops->mapped`, the hook era's
+//! `success_hook` and `error_hook`). Each shim takes the signature the tree
+//! declares, so one list works across releases whose leaves changed shape,
+//! and no function is ever called through a pointer of another type.
 
-use crate::extract::{ExtractError, Source};
-use crate::scan;
+use crate::c::decl::{self, Definition};
+use crate::c::{File, Item};
+use crate::extract::ExtractError;
 
-/// A leaf and the files (in the tree) where its declaration lives.
-pub struct Leaf {
-    pub name: &'static str,
-    pub declared_in: &'static [&'static str],
-}
-
-/// Leaves with a declaration the shim follows. `pgprot_decrypted` is a leaf
-/// too, but a macro: `include/arch.h` shims it by hand.
-pub const LEAVES: &[Leaf] = &[
-    Leaf { name: "do_remap_pfn_range", declared_in: &["mm/memory.c"] },
-    Leaf { name: "insert_pages", declared_in: &["mm/memory.c"] },
-    Leaf { name: "do_munmap", declared_in: &["include/linux/mm.h"] },
-    Leaf { name: "i_mmap_unlock_write", declared_in: &["include/linux/fs.h"] },
-    Leaf { name: "mmap_read_trylock", declared_in: &["include/linux/mmap_lock.h"] },
+/// Leaves with a declaration the shim follows, searched for in the code
+/// files first, then in the headers, in the order of the inputs table.
+pub const LEAVES: &[&str] = &[
+    "do_remap_pfn_range",
+    "insert_pages",
+    "do_munmap",
+    "i_mmap_unlock_write",
+    "mmap_read_trylock",
     // /dev/mem's checks, so a scenario can make each one refuse.
-    Leaf { name: "valid_mmap_phys_addr_range", declared_in: &["drivers/char/mem.c"] },
-    Leaf { name: "private_mapping_ok", declared_in: &["drivers/char/mem.c"] },
-    Leaf { name: "range_is_allowed", declared_in: &["include/linux/io.h"] },
-    Leaf { name: "phys_mem_access_prot_allowed", declared_in: &["include/linux/pgtable.h"] },
-    Leaf { name: "phys_mem_access_prot", declared_in: &["drivers/char/mem.c"] },
+    "valid_mmap_phys_addr_range",
+    "private_mapping_ok",
+    "range_is_allowed",
+    "phys_mem_access_prot_allowed",
+    "phys_mem_access_prot",
 ];
 
-/// Files the leaves are declared in, beyond the extracted code's own.
-pub const DECLARATION_FILES: &[&str] = &[
-    "include/linux/mm.h",
-    "include/linux/fs.h",
-    "include/linux/mmap_lock.h",
-    "include/linux/io.h",
-    "include/linux/pgtable.h",
-];
-
+/// Leaves that are macros: no declaration to follow, `include/arch.h`
+/// shims them by hand.
 pub const MACRO_LEAVES: &[&str] = &["pgprot_decrypted"];
 
 /// Every leaf name, for the extractor to stop at.
 pub fn names() -> std::collections::BTreeSet<String> {
-    LEAVES.iter().map(|l| l.name.to_string()).chain(MACRO_LEAVES.iter().map(|s| s.to_string())).collect()
+    LEAVES.iter().chain(MACRO_LEAVES).map(|s| s.to_string()).collect()
 }
 
-/// A parsed function signature.
+/// A function-pointer member the code calls, and the shim that stands for it.
+pub struct Hook {
+    pub aggregate: &'static str,
+    pub member: &'static str,
+    /// The function `driver.c` stores in the member.
+    pub shim: &'static str,
+}
+
+pub const HOOKS: &[Hook] = &[
+    Hook { aggregate: "vm_operations_struct", member: "mapped", shim: "mmh_mapped" },
+    Hook { aggregate: "mmap_action", member: "success_hook", shim: "mmh_success_hook" },
+    Hook { aggregate: "mmap_action", member: "error_hook", shim: "mmh_error_hook" },
+];
+
+/// A function signature.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Signature {
     pub ret: String,
@@ -52,35 +57,64 @@ pub struct Signature {
     pub params: Vec<String>,
 }
 
-const NOT_A_NAME: &[&str] = &[
-    "int", "long", "short", "char", "unsigned", "signed", "float", "double", "void", "bool", "_Bool", "const",
-    "volatile",
-];
-const DROPPED: &[&str] = &["static", "inline", "__always_inline", "extern", "__must_check", "noinline"];
+/// Words before a name that are not part of its return type.
+const NOT_RETURN_TYPE: &[&str] =
+    &["static", "inline", "__always_inline", "extern", "__must_check", "noinline", "__weak", "__init"];
 
-/// Parses a header like `static inline bool __must_check f(struct mm_struct *mm)`.
-pub fn parse_signature(header: &str, name: &str) -> Option<Signature> {
-    let at = header.find(&format!("{name}("))?;
-    let ret = header[..at].split_whitespace().filter(|w| !DROPPED.contains(w)).collect::<Vec<_>>().join(" ");
-    let inner = header[at + name.len() + 1..].rsplit_once(')')?.0.trim();
-    let params =
-        if inner.is_empty() || inner == "void" { Vec::new() } else { inner.split(',').map(param_type).collect() };
-    Some(Signature { ret, name: name.to_string(), params })
+impl Signature {
+    /// The signature of an item as declared.
+    pub fn of(item: &Item) -> Self {
+        let ret: Vec<String> = item.prefix.iter().filter(|w| !NOT_RETURN_TYPE.contains(&w.as_str())).cloned().collect();
+        Self {
+            ret: decl::join(&ret),
+            name: item.name.clone(),
+            params: item.params.iter().map(|p| p.ty.clone()).collect(),
+        }
+    }
+
+    /// The signature of a function-pointer member `RET (*)(P1, P2)`, for a
+    /// function called `name`.
+    pub fn of_pointer(ty: &str, name: &str) -> Option<Self> {
+        let (ret, rest) = ty.split_once("(*)")?;
+        let inner = rest.trim().strip_prefix('(')?.strip_suffix(')')?;
+        let params = if inner.trim().is_empty() || inner.trim() == "void" {
+            Vec::new()
+        } else {
+            split_top_commas(inner).into_iter().map(|p| p.trim().to_string()).collect()
+        };
+        Some(Self { ret: ret.trim().to_string(), name: name.to_string(), params })
+    }
+
+    /// A definition that forwards every argument, in order, to the macro
+    /// `{forward}` (defined in `include/leaves.h`), which picks the
+    /// arguments it records: a leaf that gains a parameter still builds.
+    pub fn shim(&self, storage: &str, forward: &str) -> String {
+        let params: Vec<String> = self.params.iter().enumerate().map(|(i, t)| format!("{t} a{i}")).collect();
+        let args: Vec<String> = (0..self.params.len()).map(|i| format!("a{i}")).collect();
+        let params = if params.is_empty() { "void".to_string() } else { params.join(", ") };
+        let unused: String = args.iter().map(|a| format!("\t(void){a};\n")).collect();
+        let call = format!("{forward}({})", args.join(", "));
+        let body = if self.ret == "void" { format!("{call};") } else { format!("return {call};") };
+        format!("{storage}{} {}({})\n{{\n{unused}\t{}\n}}\n", self.ret, self.name, params, body)
+    }
 }
 
-/// The type of a parameter declaration, without its name if it has one.
-fn param_type(param: &str) -> String {
-    let p = param.trim();
-    let split = p.rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).map_or(0, |i| i + 1);
-    let (ty, last) = p.split_at(split);
-    let before = ty.trim_end();
-    let tag = before.ends_with("struct") || before.ends_with("union") || before.ends_with("enum");
-    let named = !before.is_empty() && !last.is_empty() && !NOT_A_NAME.contains(&last) && !tag;
-    if named {
-        before.to_string()
-    } else {
-        p.to_string()
+fn split_top_commas(s: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let (mut depth, mut start) = (0usize, 0);
+    for (i, c) in s.char_indices() {
+        match c {
+            '(' | '[' => depth += 1,
+            ')' | ']' => depth = depth.saturating_sub(1),
+            ',' if depth == 0 => {
+                out.push(&s[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
     }
+    out.push(&s[start..]);
+    out
 }
 
 /// A macro that records where the extracted code calls `name`: defined after
@@ -90,79 +124,90 @@ pub fn site_macro(name: &str) -> String {
     format!("#define {name}(...) (mmh_site(__FILE__, __LINE__), {name}(__VA_ARGS__))\n")
 }
 
-impl Signature {
-    /// A definition that forwards every argument, in order, to
-    /// `MMH_LEAF_<name>` (defined in `include/leaves.h`).
-    pub fn shim(&self) -> String {
-        let params: Vec<String> = self.params.iter().enumerate().map(|(i, t)| format!("{t} a{i}")).collect();
-        let args: Vec<String> = (0..self.params.len()).map(|i| format!("a{i}")).collect();
-        let params = if params.is_empty() { "void".to_string() } else { params.join(", ") };
-        // Every argument is passed on; the macro picks the ones it records.
-        let unused: String = args.iter().map(|a| format!("\t(void){a};\n")).collect();
-        let call = format!("MMH_LEAF_{}({})", self.name, args.join(", "));
-        let body = if self.ret == "void" { format!("{call};") } else { format!("return {call};") };
-        format!("{} {}({})\n{{\n{unused}\t{}\n}}\n", self.ret, self.name, params, body)
-    }
+/// Finds the signature of the leaf `name` in `files`, in order.
+pub fn signature(name: &str, files: &[&File]) -> Result<Signature, ExtractError> {
+    files.iter().find_map(|f| f.declaration(name)).map(Signature::of).ok_or_else(|| ExtractError::MissingDeclaration {
+        name: name.to_string(),
+        files: files.iter().map(|f| f.path()).collect::<Vec<_>>().join(", "),
+    })
 }
 
-/// Finds the signature of `leaf` in the files it is declared in.
-pub fn signature(leaf: &Leaf, files: &[Source]) -> Result<Signature, ExtractError> {
-    files
-        .iter()
-        .filter(|f| leaf.declared_in.contains(&f.path.as_str()))
-        .flat_map(|f| scan::items(&f.text))
-        .filter(|i| i.name == leaf.name)
-        .find_map(|i| parse_signature(&i.header, leaf.name))
-        .ok_or_else(|| ExtractError::MissingDeclaration {
-            name: leaf.name.to_string(),
-            files: leaf.declared_in.join(", "),
-        })
+/// The shim of each hook the tree's types declare, with the member's own
+/// prototype; a hook the tree lacks has none (the driver is told by the
+/// capabilities).
+pub fn hook_shims(aggregates: &[Option<Definition>]) -> String {
+    let mut out = String::new();
+    for h in HOOKS {
+        let field = aggregates
+            .iter()
+            .flatten()
+            .filter(|d| d.name == h.aggregate)
+            .flat_map(|d| d.fields.iter())
+            .find(|f| f.path == h.member);
+        if let Some(sig) = field.and_then(|f| Signature::of_pointer(&f.ty, h.shim)) {
+            out.push_str(&sig.shim("static ", &format!("MMH_HOOK_{}", h.member)));
+        }
+    }
+    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn sig(header: &str, name: &str) -> Signature {
+        let f = File::new("t.h", &format!("{header};\n")).unwrap();
+        signature(name, &[&f]).unwrap()
+    }
+
     #[test]
     fn parses_unnamed_and_named_parameters() {
-        let s = parse_signature(
-            "extern int do_munmap(struct mm_struct *, unsigned long, size_t, struct list_head *uf)",
-            "do_munmap",
-        )
-        .unwrap();
+        let s =
+            sig("extern int do_munmap(struct mm_struct *, unsigned long, size_t, struct list_head *uf)", "do_munmap");
         assert_eq!(s.ret, "int");
         assert_eq!(s.params, vec!["struct mm_struct *", "unsigned long", "size_t", "struct list_head *"]);
     }
 
     #[test]
     fn drops_storage_and_attributes_from_the_return_type() {
-        let s = parse_signature(
-            "static inline bool __must_check mmap_read_trylock(struct mm_struct *mm)",
-            "mmap_read_trylock",
-        )
-        .unwrap();
-        assert_eq!(s.ret, "bool");
-        assert_eq!(s.params, vec!["struct mm_struct *"]);
+        let s = sig("static inline bool __must_check mmap_read_trylock(struct mm_struct *mm)", "mmap_read_trylock");
+        assert_eq!((s.ret.as_str(), s.params.as_slice()), ("bool", &["struct mm_struct *".to_string()][..]));
+        let s = sig(
+            "int __weak phys_mem_access_prot_allowed(struct file *file, unsigned long pfn)",
+            "phys_mem_access_prot_allowed",
+        );
+        assert_eq!(s.ret, "int");
     }
 
     #[test]
     fn the_shim_forwards_every_argument_in_order() {
-        let s = parse_signature("static int insert_pages(struct vm_area_struct *vma, unsigned long addr, struct page **pages, unsigned long *num, pgprot_t prot)", "insert_pages").unwrap();
+        let s = sig("static int insert_pages(struct vm_area_struct *vma, unsigned long addr, struct page **pages, unsigned long *num, pgprot_t prot)", "insert_pages");
         assert_eq!(
-            s.shim(),
+            s.shim("", "MMH_LEAF_insert_pages"),
             "int insert_pages(struct vm_area_struct * a0, unsigned long a1, struct page ** a2, unsigned long * a3, pgprot_t a4)\n{\n\t(void)a0;\n\t(void)a1;\n\t(void)a2;\n\t(void)a3;\n\t(void)a4;\n\treturn MMH_LEAF_insert_pages(a0, a1, a2, a3, a4);\n}\n"
         );
-        let v = parse_signature(
-            "static inline void i_mmap_unlock_write(struct address_space *mapping)",
-            "i_mmap_unlock_write",
-        )
-        .unwrap();
-        assert!(v.shim().contains("\n\tMMH_LEAF_i_mmap_unlock_write(a0);\n"));
+        let v = sig("static inline void i_mmap_unlock_write(struct address_space *mapping)", "i_mmap_unlock_write");
+        assert!(v.shim("", "MMH_LEAF_i_mmap_unlock_write").contains("\n\tMMH_LEAF_i_mmap_unlock_write(a0);\n"));
     }
 
     #[test]
     fn a_missing_leaf_names_where_it_was_looked_for() {
-        let err = signature(&LEAVES[2], &[Source::new("include/linux/mm.h", "int other(void);\n")]).unwrap_err();
+        let f = File::new("include/linux/mm.h", "int other(void);\n").unwrap();
+        let err = signature("do_munmap", &[&f]).unwrap_err();
         assert_eq!(err.to_string(), "no declaration of `do_munmap` found in include/linux/mm.h");
+    }
+
+    #[test]
+    fn a_hook_shim_has_the_members_own_prototype() {
+        let f = File::new(
+            "dup.h",
+            "struct vm_operations_struct {\n\tint (*mapped)(unsigned long start, unsigned long end, pgoff_t pgoff,\n\t\t      const struct file *file, void **vm_private_data);\n};\n",
+        )
+        .unwrap();
+        let ops = f.aggregate(decl::Kind::Struct, "vm_operations_struct");
+        assert_eq!(
+            hook_shims(&[ops]),
+            "static int mmh_mapped(unsigned long a0, unsigned long a1, pgoff_t a2, const struct file * a3, void ** a4)\n{\n\t(void)a0;\n\t(void)a1;\n\t(void)a2;\n\t(void)a3;\n\t(void)a4;\n\treturn MMH_HOOK_mapped(a0, a1, a2, a3, a4);\n}\n"
+        );
     }
 }

@@ -9,16 +9,24 @@ pub mod abi {
     include!(concat!(env!("OUT_DIR"), "/abi.rs"));
 }
 pub mod artifact;
+pub mod c;
+pub mod cache;
 pub mod caps;
 pub mod dupcheck;
 pub mod extract;
 pub mod fetch;
+pub mod inputs;
+mod install;
 pub mod layout;
 pub mod leaves;
 pub mod mutate;
 pub mod overlay;
-pub mod scan;
+pub mod plan;
+pub mod toolchain;
 pub mod tree;
+pub mod unit;
+
+pub use artifact::{Artifact, BuildError, Manifest, LIB_NAME};
 
 use std::path::PathBuf;
 

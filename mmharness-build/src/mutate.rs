@@ -1,9 +1,10 @@
 //! Mutants of the extracted kernel code, made mechanically from a kernel
-//! file's text: each changes one place in one extracted function body. A
+//! file's tokens: each changes one place in one extracted function body. A
 //! mutant keeps the file's line count, so the extract's `#line` directives,
 //! and the WARNs and compiler errors they name, still point at kernel lines.
 
-use crate::scan::{self, is_ident, is_ident_start};
+use crate::c::lex::{Kind, Lexed};
+use crate::c::File;
 use serde::Serialize;
 use std::fmt;
 
@@ -56,26 +57,24 @@ pub struct Mutant {
     pub description: String,
 }
 
-/// Every mutant of the definitions `(name, line)` of one file, with `name`
-/// and `line` as the artifact manifest lists them. A definition that is not
-/// at its line has no mutants.
-pub fn mutants(file: &str, text: &str, definitions: &[(&str, usize)]) -> Vec<Mutant> {
-    let t = Text::new(text);
-    let items = scan::items(text);
+/// Every mutant of the extracted definitions `(name, line)` of one file,
+/// with `name` and `line` as the artifact manifest lists them. A definition
+/// that is not at its line has no mutants.
+pub fn mutants(file: &File, definitions: &[(&str, usize)]) -> Vec<Mutant> {
+    let t = Text { l: &file.lexed };
+    let text = file.text();
     let mut out = Vec::new();
     for &(name, line) in definitions {
-        let item = items.iter().find(|i| {
-            i.line == line && i.body.is_some() && (i.name == name || name.strip_prefix("nommu_") == Some(&i.name))
+        let item = file.items.iter().find(|i| {
+            i.line == line && i.is_definition() && (i.name == name || name.strip_prefix("nommu_") == Some(&i.name))
         });
-        let Some((item, body)) = item.and_then(|i| Some((i, i.body.as_deref()?))) else { continue };
-        let Some(offset) = item.text.find(body) else { continue };
-        let start = t.line_starts[line - 1] + offset;
-        for e in t.edits(start, start + body.len()) {
+        let Some(body) = item.and_then(|i| i.body_tokens.clone()) else { continue };
+        for e in t.edits(body.start, body.end - 1) {
             out.push(Mutant {
-                file: file.to_string(),
+                file: file.path().to_string(),
                 text: format!("{}{}{}", &text[..e.from], e.with, &text[e.to..]),
                 function: name.to_string(),
-                line: t.line_of(e.at),
+                line: e.line,
                 operator: e.operator,
                 description: e.description,
             });
@@ -84,9 +83,9 @@ pub fn mutants(file: &str, text: &str, definitions: &[(&str, usize)]) -> Vec<Mut
     out
 }
 
-/// Replace `from..to` by `with`; `at` is where the changed code starts.
+/// Replace bytes `from..to` by `with`; `line` is where the changed code starts.
 struct Edit {
-    at: usize,
+    line: usize,
     from: usize,
     to: usize,
     with: String,
@@ -94,12 +93,9 @@ struct Edit {
     description: String,
 }
 
+/// Token positions inside one file.
 struct Text<'a> {
-    s: &'a str,
-    b: &'a [u8],
-    /// Code bytes: not comments, literals or preprocessor lines.
-    code: Vec<bool>,
-    line_starts: Vec<usize>,
+    l: &'a Lexed,
 }
 
 /// Words that end a statement's prefix rather than start a declaration.
@@ -122,61 +118,23 @@ fn newlines(s: &str) -> String {
     "\n".repeat(s.matches('\n').count())
 }
 
-impl<'a> Text<'a> {
-    fn new(s: &'a str) -> Self {
-        let line_starts = std::iter::once(0).chain(s.match_indices('\n').map(|(i, _)| i + 1)).collect();
-        Self { s, b: s.as_bytes(), code: scan::code_mask(s), line_starts }
+impl Text<'_> {
+    fn start(&self, i: usize) -> usize {
+        self.l.tokens[i].start
     }
 
-    fn line_of(&self, pos: usize) -> usize {
-        self.line_starts.partition_point(|&s| s <= pos)
+    fn end(&self, i: usize) -> usize {
+        self.l.tokens[i].end
     }
 
-    /// The identifier that starts at `i`, if one does.
-    fn word(&self, i: usize) -> Option<&'a str> {
-        if i >= self.b.len() || !self.code[i] || !is_ident_start(self.b[i]) || (i > 0 && is_ident(self.b[i - 1])) {
-            return None;
-        }
-        let end = (i..self.b.len()).find(|&j| !is_ident(self.b[j])).unwrap_or(self.b.len());
-        Some(&self.s[i..end])
+    fn ident(&self, i: usize) -> Option<&str> {
+        (self.l.kind(i) == Some(Kind::Ident)).then(|| self.l.at(i))
     }
 
-    /// The first code byte at or after `i` that is not blank, or `end`.
-    fn skip_blank(&self, i: usize, end: usize) -> usize {
-        (i..end).find(|&j| self.code[j] && !self.b[j].is_ascii_whitespace()).unwrap_or(end)
-    }
-
-    /// The last code byte before `i` that is not blank.
-    fn prev_code(&self, i: usize, start: usize) -> Option<usize> {
-        (start..i).rev().find(|&j| self.code[j] && !self.b[j].is_ascii_whitespace())
-    }
-
-    fn close_paren(&self, open: usize, end: usize) -> Option<usize> {
-        let mut depth = 0usize;
-        for j in open..end {
-            match self.b[j] {
-                b'(' if self.code[j] => depth += 1,
-                b')' if self.code[j] => {
-                    depth -= 1;
-                    if depth == 0 {
-                        return Some(j);
-                    }
-                }
-                _ => {}
-            }
-        }
-        None
-    }
-
-    /// A code `:` of a label, not of `::`.
-    fn label_colon(&self, i: usize, end: usize) -> Option<usize> {
-        let j = self.skip_blank(i, end);
-        (j < end && self.b[j] == b':' && self.b.get(j + 1) != Some(&b':')).then_some(j)
-    }
-
-    /// Source text with its blank space folded, short enough for one line.
+    /// Source text of tokens `from..=to` with its blank space folded,
+    /// short enough for one line.
     fn squash(&self, from: usize, to: usize) -> String {
-        let s = self.s[from..to].split_whitespace().collect::<Vec<_>>().join(" ");
+        let s = self.l.text[self.start(from)..self.end(to)].split_whitespace().collect::<Vec<_>>().join(" ");
         if s.chars().count() > 90 {
             format!("{}...", s.chars().take(87).collect::<String>())
         } else {
@@ -184,28 +142,22 @@ impl<'a> Text<'a> {
         }
     }
 
-    /// Whether a preprocessor line falls inside `from..to`: removing the
-    /// span would unbalance an `#if`.
-    fn spans_directive(&self, from: usize, to: usize) -> bool {
-        self.s[from..to].lines().skip(1).any(|l| l.trim_start().starts_with('#'))
-    }
-
-    /// Every mutation of the body `start..end` (its braces included).
-    fn edits(&self, start: usize, end: usize) -> Vec<Edit> {
-        let mut out = self.negated_ifs(start, end);
+    /// Every mutation of the body whose braces are tokens `open` and `close`.
+    fn edits(&self, open: usize, close: usize) -> Vec<Edit> {
+        let mut out = self.negated_ifs(open, close);
         // Statements end at a `;` outside parentheses and start after the
         // previous `;` or brace; a `for (;;)` header is one parenthesis.
         let mut paren = 0usize;
-        let mut segment = start + 1;
-        for i in start + 1..end {
-            if !self.code[i] {
+        let mut segment = open + 1;
+        for i in open + 1..close {
+            if self.l.kind(i) != Some(Kind::Punct) {
                 continue;
             }
-            match self.b[i] {
-                b'(' => paren += 1,
-                b')' => paren = paren.saturating_sub(1),
-                b'{' | b'}' if paren == 0 => segment = i + 1,
-                b';' if paren == 0 => {
+            match self.l.at(i) {
+                "(" => paren += 1,
+                ")" => paren = paren.saturating_sub(1),
+                "{" | "}" if paren == 0 => segment = i + 1,
+                ";" if paren == 0 => {
                     self.statement(segment, i, &mut out);
                     segment = i + 1;
                 }
@@ -215,138 +167,125 @@ impl<'a> Text<'a> {
         out
     }
 
-    fn negated_ifs(&self, start: usize, end: usize) -> Vec<Edit> {
+    fn negated_ifs(&self, open: usize, close: usize) -> Vec<Edit> {
         let mut out = Vec::new();
-        let mut i = start;
-        while i < end {
-            let Some(w) = self.word(i) else {
-                i += 1;
+        for i in open..close {
+            if self.ident(i) != Some("if") || !self.l.is(i + 1, "(") {
                 continue;
-            };
-            let open = self.skip_blank(i + w.len(), end);
-            if w == "if" && open < end && self.b[open] == b'(' {
-                if let Some(close) = self.close_paren(open, end) {
-                    let cond = &self.s[open + 1..close];
-                    let c = self.squash(open + 1, close);
-                    out.push(Edit {
-                        at: i,
-                        from: open + 1,
-                        to: close,
-                        with: format!("!({cond})"),
-                        operator: Operator::NegateIf,
-                        description: format!("if ({c}) -> if (!({c}))"),
-                    });
-                }
             }
-            i += w.len();
+            let Some(end) = self.l.closing(i + 1) else { continue };
+            let (from, to) = (self.end(i + 1), self.start(end));
+            let cond = &self.l.text[from..to];
+            let c = self.squash(i + 2, end - 1);
+            out.push(Edit {
+                line: self.l.tokens[i].line,
+                from,
+                to,
+                with: format!("!({cond})"),
+                operator: Operator::NegateIf,
+                description: format!("if ({c}) -> if (!({c}))"),
+            });
         }
         out
     }
 
-    /// Where the statement proper starts in `segment..semi`, after the
-    /// `if (...)`, `else`, loop headers and labels that control it.
+    /// Where the statement proper starts in tokens `segment..semi`, after
+    /// the `if (...)`, `else`, loop headers and labels that control it.
     fn statement_start(&self, segment: usize, semi: usize) -> usize {
-        let mut p = segment;
-        loop {
-            p = self.skip_blank(p, semi);
-            let Some(w) = self.word(p) else { return p };
-            let after = p + w.len();
-            let next = match w {
-                "if" | "while" | "for" | "switch" => {
-                    let open = self.skip_blank(after, semi);
-                    (open < semi && self.b[open] == b'(').then(|| self.close_paren(open, semi)).flatten().map(|c| c + 1)
+        let mut p = self.l.next_code(segment);
+        while p < semi {
+            let next = match self.ident(p) {
+                Some("if" | "while" | "for" | "switch") if self.l.is(p + 1, "(") => {
+                    self.l.closing(p + 1).map(|c| c + 1)
                 }
-                "else" | "do" => Some(after),
-                "case" => (after..semi).find(|&j| self.code[j] && self.b[j] == b':').map(|c| c + 1),
-                _ => self.label_colon(after, semi).map(|c| c + 1),
+                Some("else" | "do") => Some(p + 1),
+                Some("case") => (p..semi).find(|&j| self.l.is(j, ":")).map(|c| c + 1),
+                Some(_) if self.l.is(p + 1, ":") => Some(p + 2),
+                _ => None,
             };
             match next {
-                Some(n) => p = n,
+                Some(n) => p = self.l.next_code(n),
                 None => return p,
             }
         }
+        p
     }
 
     fn statement(&self, segment: usize, semi: usize, out: &mut Vec<Edit>) {
         let p = self.statement_start(segment, semi);
-        if p >= semi || self.spans_directive(p, semi) {
+        let directive_inside = (p..semi).any(|i| self.l.kind(i) == Some(Kind::Directive));
+        if p >= semi || directive_inside {
             return;
         }
-        let word = self.word(p);
-        if word == Some("return") {
+        if self.ident(p) == Some("return") {
             self.returned(p, semi, out);
             return;
         }
-        if let Some(w) = word {
-            let next = self.skip_blank(p + w.len(), semi);
-            let declaration = !NOT_TYPES.contains(&w)
-                && next < semi
-                && (is_ident_start(self.b[next]) || (self.b[next] == b'*' && self.b[next + 1] != b'='));
+        if let Some(w) = self.ident(p) {
+            let declaration =
+                !NOT_TYPES.contains(&w) && (self.l.kind(p + 1) == Some(Kind::Ident) || self.l.is(p + 1, "*"));
             if declaration || NOT_TYPES.contains(&w) {
                 return;
             }
         }
+        let dropped = &self.l.text[self.start(p)..self.start(semi)];
         out.push(Edit {
-            at: p,
-            from: p,
-            to: semi + 1,
-            with: format!(";{}", newlines(&self.s[p..semi])),
+            line: self.l.tokens[p].line,
+            from: self.start(p),
+            to: self.end(semi),
+            with: format!(";{}", newlines(dropped)),
             operator: Operator::DropStatement,
-            description: format!("drop `{}`", self.squash(p, semi + 1)),
+            description: format!("drop `{}`", self.squash(p, semi)),
         });
         // `err = -EINVAL;`: the error is returned later.
-        for (minus, at, errno) in self.errnos(p, semi) {
-            let assigned = self.prev_code(minus, p).is_some_and(|eq| {
-                self.b[eq] == b'=' && !matches!(self.b[eq - 1], b'=' | b'!' | b'<' | b'>' | b'+' | b'-' | b'*' | b'/')
-            });
-            if assigned {
-                out.push(self.swapped(at, errno, p, semi));
+        for (minus, name) in self.errnos(p, semi) {
+            if minus > p && self.l.is(minus - 1, "=") {
+                out.push(self.swapped(name, p, semi));
             }
         }
     }
 
     /// `return e;` at `p`: `return 0;`, and each errno in `e` swapped.
     fn returned(&self, p: usize, semi: usize, out: &mut Vec<Edit>) {
-        let e = self.skip_blank(p + "return".len(), semi);
+        let e = p + 1;
         if e == semi {
             return;
         }
-        let value = self.squash(e, semi);
+        let value = self.squash(e, semi - 1);
         if value != "0" && value != "false" {
+            let replaced = &self.l.text[self.start(e)..self.start(semi)];
             out.push(Edit {
-                at: p,
-                from: e,
-                to: semi,
-                with: format!("0{}", newlines(&self.s[e..semi])),
+                line: self.l.tokens[p].line,
+                from: self.start(e),
+                to: self.start(semi),
+                with: format!("0{}", newlines(replaced)),
                 operator: Operator::ReturnZero,
                 description: format!("return {value}; -> return 0;"),
             });
         }
-        for (_, at, errno) in self.errnos(e, semi) {
-            out.push(self.swapped(at, errno, p, semi));
+        for (_, name) in self.errnos(e, semi) {
+            out.push(self.swapped(name, p, semi));
         }
     }
 
-    /// Each `-EXXX` in `from..to`: where its minus and its name are, and the name.
-    fn errnos(&self, from: usize, to: usize) -> Vec<(usize, usize, &'a str)> {
+    /// Each `-EXXX` in tokens `from..to`: where its minus and its name are.
+    fn errnos(&self, from: usize, to: usize) -> Vec<(usize, usize)> {
         (from..to)
-            .filter(|&i| self.code[i] && self.b[i] == b'-')
-            .filter_map(|i| {
-                let at = self.skip_blank(i + 1, to);
-                self.word(at).filter(|w| is_errno(w)).map(|w| (i, at, w))
-            })
+            .filter(|&i| self.l.is(i, "-") && self.ident(i + 1).is_some_and(is_errno))
+            .map(|i| (i, i + 1))
             .collect()
     }
 
-    fn swapped(&self, at: usize, errno: &str, p: usize, semi: usize) -> Edit {
+    fn swapped(&self, name: usize, p: usize, semi: usize) -> Edit {
+        let errno = self.l.at(name);
         let other = other_errno(errno);
         Edit {
-            at,
-            from: at,
-            to: at + errno.len(),
+            line: self.l.tokens[name].line,
+            from: self.start(name),
+            to: self.end(name),
             with: other.to_string(),
             operator: Operator::SwapErrno,
-            description: format!("`{}`: -{errno} -> -{other}", self.squash(p, semi + 1)),
+            description: format!("`{}`: -{errno} -> -{other}", self.squash(p, semi)),
         }
     }
 }
@@ -410,7 +349,8 @@ int mmu_only(void)
 ";
 
     fn all() -> Vec<Mutant> {
-        mutants("mm/thing.c", FILE, &[("helper", 9), ("nothing_back", 34), ("mmu_only", 42), ("nommu_mmu_only", 47)])
+        let f = File::new("mm/thing.c", FILE).unwrap();
+        mutants(&f, &[("helper", 9), ("nothing_back", 34), ("mmu_only", 42), ("nommu_mmu_only", 47)])
     }
 
     fn of(op: Operator) -> Vec<(usize, String)> {
@@ -491,7 +431,8 @@ int mmu_only(void)
     fn the_nommu_branch_is_found_by_its_line() {
         let m: Vec<_> = all().into_iter().filter(|m| m.function.ends_with("mmu_only")).collect();
         assert!(m.is_empty(), "both branches return 0 already: {m:?}");
-        let m = mutants("mm/thing.c", &FILE.replace("return false;", "return 1;"), &[("nommu_mmu_only", 47)]);
+        let f = File::new("mm/thing.c", &FILE.replace("return false;", "return 1;")).unwrap();
+        let m = mutants(&f, &[("nommu_mmu_only", 47)]);
         assert_eq!(m.len(), 1);
         assert_eq!((m[0].function.as_str(), m[0].line), ("nommu_mmu_only", 49));
     }

@@ -1,6 +1,9 @@
 //! A kernel tree: where it is, which version it is, and whether it has what
 //! the harness needs.
 
+use crate::c::decl::Kind;
+use crate::c::{File, LexError};
+use crate::inputs;
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, thiserror::Error)]
@@ -15,6 +18,8 @@ pub enum TreeError {
     TooOld(PathBuf),
     #[error("reading {path}: {source}")]
     Io { path: PathBuf, source: std::io::Error },
+    #[error("{0}")]
+    Lex(#[from] LexError),
 }
 
 /// A kernel tree that has passed the checks the harness depends on.
@@ -23,17 +28,6 @@ pub struct Tree {
     pub root: PathBuf,
     pub version: String,
 }
-
-/// Files read from every tree, with the reason the harness needs each.
-const REQUIRED: &[(&str, &str)] = &[
-    ("mm/util.c", "the mmap_action code under test"),
-    ("mm/internal.h", "the helpers the mmap_action code calls"),
-    ("mm/memory.c", "the remap and map-kernel helpers"),
-    ("include/linux/mm.h", "the inline helpers tools/testing/vma lacks"),
-    ("include/linux/mm_types.h", "the kernel's own struct mmap_action"),
-    ("tools/testing/vma/vma_internal.h", "the kernel's own userland mm headers (tools/testing/vma)"),
-    ("tools/testing/vma/Makefile", "the flag widths tools/testing/vma builds with"),
-];
 
 impl Tree {
     /// Checks that `root` is a kernel tree the harness can use.
@@ -44,13 +38,14 @@ impl Tree {
         let root = root.canonicalize().map_err(|source| TreeError::Io { path: root.to_path_buf(), source })?;
         let makefile = std::fs::read_to_string(root.join("Makefile")).unwrap_or_default();
         let version = kernel_version(&makefile).ok_or_else(|| TreeError::NotAKernelTree(root.clone()))?;
-        for (file, why) in REQUIRED {
-            if !root.join(file).is_file() {
-                return Err(TreeError::MissingFile { tree: root.clone(), file, why });
+        for i in inputs::INPUTS.iter().filter(|i| i.required) {
+            if !root.join(i.path).exists() {
+                return Err(TreeError::MissingFile { tree: root.clone(), file: i.path, why: i.why });
             }
         }
         let tree = Self { root, version };
-        if !tree.read("include/linux/mm_types.h")?.contains("struct mmap_action {") {
+        let types = File::new("include/linux/mm_types.h", &tree.read("include/linux/mm_types.h")?)?;
+        if types.aggregate(Kind::Struct, "mmap_action").is_none() {
             return Err(TreeError::TooOld(tree.root));
         }
         Ok(tree)
@@ -141,7 +136,11 @@ mod tests {
     #[test]
     fn a_tree_without_tools_testing_vma_says_so() {
         let files: Vec<_> = std::iter::once(MAKEFILE)
-            .chain(REQUIRED.iter().filter(|(f, _)| !f.starts_with("tools/")).map(|(f, _)| (*f, "")))
+            .chain(
+                inputs::files()
+                    .filter(|i| i.required && i.path != "Makefile" && !i.path.starts_with("tools/"))
+                    .map(|i| (i.path, "")),
+            )
             .collect();
         let dir = fake_tree(&files);
         let err = Tree::open(dir.path()).unwrap_err().to_string();
@@ -150,7 +149,9 @@ mod tests {
 
     #[test]
     fn a_tree_without_struct_mmap_action_is_too_old() {
-        let files: Vec<_> = std::iter::once(MAKEFILE).chain(REQUIRED.iter().map(|(f, _)| (*f, ""))).collect();
+        let files: Vec<_> = std::iter::once(MAKEFILE)
+            .chain(inputs::files().filter(|i| i.required && i.path != "Makefile").map(|i| (i.path, "")))
+            .collect();
         let dir = fake_tree(&files);
         let err = Tree::open(dir.path()).unwrap_err().to_string();
         assert!(err.contains("older than 6.19"), "{err}");

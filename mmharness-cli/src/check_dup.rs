@@ -2,13 +2,14 @@
 //! definitions, compared with the kernel's own.
 
 use anyhow::{bail, Result};
-use mmharness_build::dupcheck::{self, Comparison, Status};
-use mmharness_build::tree::Tree;
+use mmharness_build::dupcheck::{Comparison, Report, Status};
+use mmharness_build::plan::Plan;
 
 /// Prints the report; false when a definition compared exactly differs.
-pub fn run(tree: &Tree, json: bool) -> Result<bool> {
-    let used = dupcheck::extracted_members(tree)?;
-    let report = dupcheck::check(tree, &used)?;
+pub fn run(plan: &Plan, json: bool) -> Result<bool> {
+    let tree = &plan.tree;
+    let report =
+        Report { tree: tree.root.clone(), kernel_version: tree.version.clone(), definitions: plan.dup.clone() };
     if json {
         println!("{}", serde_json::to_string_pretty(&report)?);
         return Ok(!report.exact_differs());
@@ -43,18 +44,12 @@ pub fn run(tree: &Tree, json: bool) -> Result<bool> {
 
 /// Fails when a tree's exactly compared copies differ from the kernel's:
 /// results on that tree would rest on definitions that are not the kernel's.
-pub fn require_consistent(tree: &Tree) -> Result<()> {
-    let report = dupcheck::check(tree, &dupcheck::extracted_members(tree)?)?;
-    let differences: Vec<&str> = report
-        .definitions
-        .iter()
-        .filter(|d| d.comparison == Comparison::Exact)
-        .flat_map(|d| d.differences.iter().map(String::as_str))
-        .collect();
+pub fn require_consistent(plan: &Plan) -> Result<()> {
+    let differences = plan.dup_differences();
     if !differences.is_empty() {
         bail!(
             "{}: the tools headers' copies differ from the kernel's, so results would not be the kernel's:\n  {}",
-            tree.root.display(),
+            plan.tree.root.display(),
             differences.join("\n  ")
         );
     }

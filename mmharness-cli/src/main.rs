@@ -3,7 +3,7 @@
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use mmharness::{bisect, compare, report, review, suite, Runner};
-use mmharness_build::{artifact, cache_dir, fetch, tree::Tree};
+use mmharness_build::{artifact, cache_dir, fetch, plan::Plan, tree::Tree};
 use std::path::PathBuf;
 
 mod check_dup;
@@ -138,7 +138,8 @@ fn bisect_run(tries: u32, filters: &[String]) -> ! {
 
 fn diff(a: PathBuf, b: PathBuf, json: bool) -> Result<()> {
     let cache = cache_dir();
-    let (ra, rb) = (compare::run_tree(&Tree::open(&a)?, &cache)?, compare::run_tree(&Tree::open(&b)?, &cache)?);
+    let plan = |p: &PathBuf| Plan::new(&Tree::open(p)?, &cache, false);
+    let (ra, rb) = (compare::run_tree(plan(&a)?, &cache)?, compare::run_tree(plan(&b)?, &cache)?);
     let c = compare::compare(&ra, &rb);
     if json {
         println!("{}", serde_json::to_string_pretty(&c)?);
@@ -153,10 +154,11 @@ fn review(patch: PathBuf, kernel: Option<PathBuf>, json: bool) -> Result<()> {
     let input = std::fs::read_to_string(&patch).with_context(|| format!("reading {}", patch.display()))?;
     let patches = review::patches(&input);
     let (overlay, applied) = review::apply(&tree.root, &patches)?;
-    let patched = Tree::open(overlay.path())?;
-    check_dup::require_consistent(&patched)?;
     let cache = cache_dir();
-    let (tree_run, patched_run) = (compare::run_tree(&tree, &cache)?, compare::run_tree(&patched, &cache)?);
+    let patched = Plan::new(&Tree::open(overlay.path())?, &cache, false)?;
+    check_dup::require_consistent(&patched)?;
+    let (tree_run, patched_run) =
+        (compare::run_tree(Plan::new(&tree, &cache, false)?, &cache)?, compare::run_tree(patched, &cache)?);
     let (how, c) = match applied {
         review::Applied::Forward { whitespace_fallback } => (
             format!("applied to {}{}", tree.root.display(), ws_note(whitespace_fallback)),
@@ -215,7 +217,7 @@ fn run(cli: Cli) -> Result<()> {
             eprintln!("artifact: {} ({})", art.dir.display(), if art.compiled { "compiled" } else { "from the cache" });
         }
         Command::CheckDup { kernel, json } => {
-            if !check_dup::run(&tree(kernel)?, json)? {
+            if !check_dup::run(&Plan::new(&tree(kernel)?, &cache_dir(), false)?, json)? {
                 std::process::exit(1);
             }
         }

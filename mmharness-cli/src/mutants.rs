@@ -9,6 +9,7 @@ use mmharness::{Backend, Runner};
 use mmharness_build::artifact::{self, BuildError, Options};
 use mmharness_build::mutate::{self, Mutant};
 use mmharness_build::overlay::Overlay;
+use mmharness_build::plan::Plan;
 use mmharness_build::{cache_dir, tree::Tree};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -44,7 +45,9 @@ struct Row {
 /// many the catalogue catches and which survive.
 pub fn run(tree: &Tree, json: bool) -> Result<()> {
     let started = Instant::now();
-    let base = artifact::build(tree, &Options::runner_only(cache_dir()))?;
+    let plan = Plan::new(tree, &cache_dir(), false)?;
+    let mutants = mutants_of(&plan);
+    let base = artifact::from_plan(plan, &Options::runner_only(cache_dir()))?;
     let mut runner = Runner::for_artifact(&base);
     let entries: Vec<Entry> = catalogue().into_iter().filter(|e| e.applicable(runner.capabilities()).is_ok()).collect();
     let mut failing = Vec::new();
@@ -60,7 +63,6 @@ pub fn run(tree: &Tree, json: bool) -> Result<()> {
         );
     }
 
-    let mutants = mutants_of(tree, &base.manifest.extracted)?;
     if !json {
         eprintln!("{} mutants, {} catalogue entries each, on {} threads", mutants.len(), entries.len(), workers());
     }
@@ -118,18 +120,19 @@ pub fn run(tree: &Tree, json: bool) -> Result<()> {
 }
 
 /// The mutants of every extracted definition, file by file, in line order.
-fn mutants_of(tree: &Tree, extracted: &[artifact::Extracted]) -> Result<Vec<Mutant>> {
+fn mutants_of(plan: &Plan) -> Vec<Mutant> {
+    let places = plan.extract.places();
     let mut by_file: BTreeMap<&str, Vec<(&str, usize)>> = BTreeMap::new();
-    for x in extracted {
+    for x in &places {
         by_file.entry(&x.file).or_default().push((&x.name, x.line));
     }
-    let mut out = Vec::new();
-    for (file, defs) in by_file {
-        let text = tree.read(file)?;
-        out.extend(mutate::mutants(file, &text, &defs));
-    }
+    let mut out: Vec<Mutant> = by_file
+        .into_iter()
+        .filter_map(|(file, defs)| Some(mutate::mutants(plan.file(file)?, &defs)))
+        .flatten()
+        .collect();
     out.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
-    Ok(out)
+    out
 }
 
 /// Twice the CPUs: a build spends much of its time waiting for the

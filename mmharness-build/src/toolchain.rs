@@ -1,0 +1,105 @@
+//! The C compiler and archiver, found the way cargo users expect (`CC`,
+//! `AR`, through the `cc` crate), and how their failures are told apart:
+//! the tree's fault (its code does not compile) or the machine's (no
+//! compiler, one that was killed, no liburcu headers).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ToolError {
+    /// The code given to the compiler does not build: the tree's fault.
+    #[error("{what} failed:\n{output}")]
+    Failed { what: String, output: String },
+    #[error("the liburcu headers are missing: install them with `apt-get install liburcu-dev`")]
+    NoLiburcu,
+    /// The machine's fault: no compiler, or one that was killed.
+    #[error("{what}: {message}")]
+    Machine { what: String, message: String },
+}
+
+/// Code generation flags, the same for every object of an artifact.
+/// `-fno-working-directory`: the preprocessor would otherwise write the
+/// working directory into its output, and the cache key would follow it.
+pub const CODEGEN: &[&str] = &[
+    "-O1",
+    "-g",
+    "-fPIC",
+    "-fno-omit-frame-pointer",
+    "-ffunction-sections",
+    "-fdata-sections",
+    "-fno-working-directory",
+];
+
+/// Flags of the sanitizer mode, for compiling and for linking the runner.
+pub const SANITIZE: &[&str] = &["-fsanitize=address,undefined", "-fno-sanitize-recover=all"];
+
+/// The `cc` crate's defaults depend on cargo's environment, which differs
+/// between build.rs and the command line, so only its choice of tools is
+/// used, never its flags: one key for both.
+fn builder() -> cc::Build {
+    let target = "x86_64-unknown-linux-gnu";
+    let mut b = cc::Build::new();
+    b.target(target)
+        .host(target)
+        .opt_level(1)
+        .cargo_metadata(false)
+        .cargo_warnings(false)
+        .emit_rerun_if_env_changed(false);
+    b
+}
+
+/// The compiler and its version, found once per process: the `cc` crate
+/// runs the compiler twice to identify it, a tenth of a cached build.
+pub fn compiler() -> Result<&'static (PathBuf, String), ToolError> {
+    static IDENTITY: std::sync::OnceLock<(PathBuf, String)> = std::sync::OnceLock::new();
+    if let Some(id) = IDENTITY.get() {
+        return Ok(id);
+    }
+    let tool = builder()
+        .try_get_compiler()
+        .map_err(|e| ToolError::Machine { what: "finding a C compiler".into(), message: e.to_string() })?;
+    let mut cmd = Command::new(tool.path());
+    cmd.arg("--version");
+    let version = run(cmd, "asking the C compiler for its version")?.lines().next().unwrap_or_default().to_string();
+    Ok(IDENTITY.get_or_init(|| (tool.path().to_path_buf(), version)))
+}
+
+/// The compiler with the code generation flags, run in `dir`.
+pub fn cc(dir: &Path) -> Result<Command, ToolError> {
+    let mut cmd = Command::new(&compiler()?.0);
+    cmd.args(CODEGEN).current_dir(dir);
+    Ok(cmd)
+}
+
+pub fn archiver() -> Result<Command, ToolError> {
+    builder()
+        .try_get_archiver()
+        .map_err(|e| ToolError::Machine { what: "finding the archiver".into(), message: e.to_string() })
+}
+
+/// Runs `cmd` to completion, its stdout and stderr read together, and
+/// returns its stdout.
+pub fn run(mut cmd: Command, what: &str) -> Result<String, ToolError> {
+    let out = cmd.output().map_err(|e| ToolError::Machine { what: what.to_string(), message: e.to_string() })?;
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    if !out.status.success() {
+        if stderr.contains("urcu") && stderr.contains("No such file") {
+            return Err(ToolError::NoLiburcu);
+        }
+        use std::os::unix::process::ExitStatusExt;
+        if let Some(sig) = out.status.signal() {
+            return Err(ToolError::Machine { what: what.to_string(), message: format!("killed by signal {sig}") });
+        }
+        if stderr.trim().is_empty() {
+            // A compiler that fails without a word (`CC=false`) is broken,
+            // not refusing the tree's code.
+            return Err(ToolError::Machine {
+                what: what.to_string(),
+                message: format!("exited with {} and no message", out.status),
+            });
+        }
+        return Err(ToolError::Failed { what: what.to_string(), output: stderr });
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
