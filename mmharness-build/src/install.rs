@@ -4,10 +4,10 @@
 //! before it is used; a damaged one is rebuilt.
 
 use crate::cache::{self, Hashes};
+use crate::output::{Artifact, BuildError, Manifest, LIB_NAME};
 use crate::plan::Plan;
 use crate::toolchain::{self, SANITIZE};
 use crate::unit::{Unit, RUNNER_C};
-use crate::{Artifact, BuildError, Manifest, LIB_NAME};
 use std::path::Path;
 
 /// The files every entry holds, hashed in its manifest.

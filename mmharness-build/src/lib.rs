@@ -20,6 +20,7 @@ mod install;
 pub mod layout;
 pub mod leaves;
 pub mod mutate;
+mod output;
 pub mod overlay;
 pub mod plan;
 pub mod toolchain;

@@ -11,8 +11,9 @@ use crate::dupcheck::{self, Comparison, DefinitionReport, Status};
 use crate::extract::{self, Extract, ExtractError, Spec};
 use crate::inputs::{self, Role};
 use crate::leaves::{self, Signature};
+use crate::output::BuildError;
 use crate::tree::{self, Tree};
-use crate::{cache::WorkDir, toolchain, BuildError};
+use crate::{cache::WorkDir, toolchain};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 

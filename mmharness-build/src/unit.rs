@@ -9,9 +9,9 @@
 use crate::cache;
 use crate::extract::Extracted;
 use crate::leaves;
+use crate::output::Manifest;
 use crate::plan::{prelude, Plan, TOOLS_HELPERS};
 use crate::toolchain::{self, ToolError};
-use crate::Manifest;
 use std::collections::BTreeSet;
 
 pub const DRIVER_C: &str = include_str!("../csrc/driver.c");
