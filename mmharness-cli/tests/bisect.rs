@@ -123,3 +123,19 @@ fn bisect_run_on_the_7_3_tree_is_good() {
     let out = std::process::Command::new(BIN).arg("bisect-run").env("KERNEL_SRC", tree_7_3().root).output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
 }
+
+/// A stray `#ifdef` before `mmap_action_prepare` leaves a conditional group
+/// open: gcc refuses the file, so the revision is skipped (125), never
+/// judged on a nommu branch paired with the wrong `#else`.
+#[test]
+fn bisect_run_skips_an_unbalanced_ifdef_naming_the_line() {
+    let tree = tree_7_3();
+    let util = std::fs::read_to_string(tree.path("mm/util.c")).unwrap();
+    let at = util.find("int mmap_action_prepare(struct vm_area_desc *desc)").expect("7.3's prepare");
+    let stray = format!("{}#ifdef CONFIG_STRAY\n{}", &util[..at], &util[at..]);
+    let broken = Overlay::new(&tree.root, &[("mm/util.c", &stray)]).unwrap();
+    let out = std::process::Command::new(BIN).arg("bisect-run").env("KERNEL_SRC", broken.path()).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(125), "{stderr}");
+    assert!(stderr.contains("mm/util.c:") && stderr.contains("is never closed by #endif"), "{stderr}");
+}
