@@ -40,8 +40,10 @@ fn tree_error(e: TreeError) -> Verdict {
         {
             Verdict::skip(format!("this revision cannot be built: {e}"))
         }
-        TreeError::Missing(_) | TreeError::Io { .. } => Verdict::tool(e.to_string()),
-        TreeError::NotAKernelTree(_) | TreeError::MissingFile { .. } | TreeError::TooOld(_) | TreeError::Lex(_) => {
+        // Every revision of a kernel checkout has its top-level Makefile:
+        // without one, KERNEL_SRC names the wrong directory, at every step.
+        TreeError::Missing(_) | TreeError::Io { .. } | TreeError::NotAKernelTree(_) => Verdict::tool(e.to_string()),
+        TreeError::MissingFile { .. } | TreeError::TooOld(_) | TreeError::Lex(_) => {
             Verdict::skip(format!("this revision cannot be tested: {e}"))
         }
     }
@@ -64,6 +66,12 @@ fn build_error(e: BuildError) -> Verdict {
 /// selected scenarios in its runner and decides. A failing scenario is run
 /// `tries` times in all: bad only if it fails every time, skipped if not.
 pub fn bisect_run(tree: &Path, filters: &[String], tries: u32, cache: &Path) -> Verdict {
+    let entries = suite::select(filters);
+    if entries.is_empty() {
+        return Verdict::tool(format!(
+            "no catalogue scenario's name contains any of {filters:?}: see the names `mmharness table` prints"
+        ));
+    }
     let tree = match Tree::open(tree) {
         Ok(t) => t,
         Err(e) => return tree_error(e),
@@ -72,10 +80,6 @@ pub fn bisect_run(tree: &Path, filters: &[String], tries: u32, cache: &Path) -> 
         Ok(a) => a,
         Err(e) => return build_error(e),
     };
-    let entries = suite::select(filters);
-    if entries.is_empty() {
-        return Verdict::tool(format!("no scenario matches {filters:?}"));
-    }
     let mut runner = Runner::for_artifact(&art);
     let mut rows = Vec::new();
     for e in &entries {
@@ -110,9 +114,16 @@ pub fn bisect_run(tree: &Path, filters: &[String], tries: u32, cache: &Path) -> 
         return Verdict { code: BAD, reason: format!("bad: Linux {version}: {}", names.join("; ")), rows };
     }
     if ran == 0 {
+        let why: Vec<String> = rows
+            .iter()
+            .map(|r| match &r.status {
+                Status::NotApplicable { reason } => format!("{}: {reason}", r.name),
+                _ => unreachable!("none ran"),
+            })
+            .collect();
         return Verdict {
             code: SKIP,
-            reason: format!("Linux {version}: no selected scenario applies to this revision"),
+            reason: format!("Linux {version}: no selected scenario applies to this revision: {}", why.join("; ")),
             rows,
         };
     }

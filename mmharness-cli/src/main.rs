@@ -195,7 +195,20 @@ fn ws_note(fallback: bool) -> &'static str {
 /// Errors go to stderr as one message with its causes, never as a debug
 /// dump with a backtrace.
 fn main() {
-    if let Err(e) = run(Cli::parse()) {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    // Under `git bisect run` any exit from 1 to 127 but 125 reads as bad, and
+    // 0 as good: a usage error or a help text must not be taken for a verdict.
+    let bisecting =
+        args.iter().skip(1).find(|a| !a.to_string_lossy().starts_with('-')).is_some_and(|a| a == "bisect-run");
+    let cli = Cli::try_parse_from(&args).unwrap_or_else(|e| {
+        let _ = e.print();
+        if bisecting {
+            eprintln!("bisect-run: exit {} (no verdict): the command line was not a bisect step", bisect::TOOL_FAILURE);
+            std::process::exit(bisect::TOOL_FAILURE);
+        }
+        std::process::exit(e.exit_code())
+    });
+    if let Err(e) = run(cli) {
         eprintln!("error: {e:#}");
         std::process::exit(1);
     }

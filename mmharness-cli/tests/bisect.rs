@@ -139,3 +139,49 @@ fn bisect_run_skips_an_unbalanced_ifdef_naming_the_line() {
     assert_eq!(out.status.code(), Some(125), "{stderr}");
     assert!(stderr.contains("mm/util.c:") && stderr.contains("is never closed by #endif"), "{stderr}");
 }
+
+/// `mmharness bisect-run ARGS` on the 7.3 tree, with `env` set: the exit code and stderr.
+fn bisect_exit(args: &[&str], env: &[(&str, &str)]) -> (Option<i32>, String) {
+    let mut cmd = std::process::Command::new(BIN);
+    cmd.arg("bisect-run").args(args).env("KERNEL_SRC", tree_7_3().root);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().unwrap();
+    (out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+/// git reads 1 to 127 but 125 as bad, and 0 as good: a command line that
+/// is not a bisect step must exit 128 or more.
+#[test]
+fn a_misspelt_flag_a_bad_number_and_help_are_no_verdicts() {
+    for args in [&["--trys", "2"][..], &["--tries", "abc"], &["--help"]] {
+        let (code, stderr) = bisect_exit(args, &[]);
+        assert_eq!(code, Some(128), "{args:?}: {stderr}");
+    }
+}
+
+#[test]
+fn a_filter_that_names_no_scenario_fails_before_any_build() {
+    let empty = tempfile::tempdir().unwrap();
+    let cache = empty.path().to_str().unwrap();
+    let (code, stderr) = bisect_exit(&["--", "no_such_scenario"], &[("MMHARNESS_CACHE", cache)]);
+    assert_eq!(code, Some(128), "{stderr}");
+    assert!(stderr.contains("no catalogue scenario's name contains"), "{stderr}");
+    assert!(!empty.path().join("artifacts").exists(), "nothing was built");
+}
+
+#[test]
+fn kernel_src_below_the_top_of_the_tree_stops_the_bisect() {
+    let out =
+        std::process::Command::new(BIN).arg("bisect-run").env("KERNEL_SRC", tree_7_3().path("mm")).output().unwrap();
+    assert_eq!(out.status.code(), Some(128), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// `CC=false` fails without a word: a broken compiler, not the revision's code.
+#[test]
+fn a_compiler_that_fails_silently_is_the_machines_fault() {
+    let empty = tempfile::tempdir().unwrap();
+    let (code, stderr) = bisect_exit(&[], &[("CC", "false"), ("MMHARNESS_CACHE", empty.path().to_str().unwrap())]);
+    assert_eq!(code, Some(128), "{stderr}");
+}
