@@ -4,7 +4,7 @@
 
 use crate::outcome::{Crash, Outcome};
 use crate::raw;
-use crate::scenario::Scenario;
+use crate::scenario::{Need, Scenario};
 use mmharness_build::abi as sys;
 use mmharness_build::artifact::Manifest;
 use mmharness_build::caps::Capabilities;
@@ -22,6 +22,11 @@ pub enum RunError {
     Io { path: PathBuf, source: std::io::Error },
     #[error("the injection site `{0}` is not a function extracted from this tree")]
     UnknownSite(String),
+    /// The tree's API cannot express the scenario; nothing ran.
+    #[error("the tree cannot express this scenario: it lacks {0}")]
+    Unsupported(Need),
+    #[error("the driver refused the scenario for a reason this build does not know ({0}): rebuild the artifact")]
+    UnknownMissing(u32),
 }
 
 /// Something that runs scenarios on one tree.
@@ -143,7 +148,7 @@ fn signal_name(sig: i32) -> String {
 impl Backend for Runner {
     fn run(&mut self, s: &Scenario) -> Result<Outcome, RunError> {
         use std::os::fd::AsFd;
-        let input = raw::scenario(s, &self.manifest.extracted)?;
+        let input = raw::scenario(s, &self.manifest)?;
         let timeout = self.timeout;
         let child = self.start()?;
         let mut buf = vec![0u8; std::mem::size_of::<sys::mmh_outcome>()];
@@ -159,7 +164,7 @@ impl Backend for Runner {
         if !sent || child.stdout.read_exact(&mut buf).is_err() {
             return Ok(self.crashed());
         }
-        Ok(raw::outcome(&raw::outcome_from_bytes(&buf)))
+        raw::outcome(&raw::outcome_from_bytes(&buf))
     }
     fn manifest(&self) -> &Manifest {
         &self.manifest
