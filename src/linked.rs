@@ -16,12 +16,13 @@ pub fn linked_manifest() -> &'static Manifest {
     MANIFEST.get_or_init(|| serde_json::from_str(sys::MANIFEST_JSON).expect("build.rs writes a valid manifest"))
 }
 
-/// Runs one scenario in this process, on the linked tree. A crash of the
-/// code under test ends this process: use [`Runner`] to contain it.
-///
-/// Panics if the scenario names an injection site the tree lacks.
-pub fn run_in_process(s: &Scenario) -> Outcome {
-    let input = raw::scenario(s, &linked_manifest().extracted).unwrap_or_else(|e| panic!("{e}"));
+/// Runs one scenario in this process, on the linked tree: an error, and
+/// nothing run, for a scenario the tree cannot express or an unknown
+/// injection site. A fault of the code under test (a NULL dereference, a
+/// BUG(), a loop that never ends) is not contained: it ends or hangs this
+/// process. Use [`Runner`] to contain it.
+pub fn run_in_process(s: &Scenario) -> Result<Outcome, RunError> {
+    let input = raw::scenario(s, linked_manifest())?;
     let mut out = raw::empty_outcome();
     // SAFETY: both pointers are valid for the call; mmh_run keeps neither.
     unsafe { sys::mmh_run(&input, &mut out) };
@@ -32,11 +33,12 @@ pub fn run_in_process(s: &Scenario) -> Outcome {
 /// the kernel's structs themselves (`mmh_desc_setup`) and call its
 /// functions directly.
 pub fn raw_scenario(s: &Scenario) -> Result<sys::mmh_scenario, RunError> {
-    raw::scenario(s, &linked_manifest().extracted)
+    raw::scenario(s, linked_manifest())
 }
 
-/// Reads what `mmh_begin`/`mmh_end` recorded around direct calls.
-pub fn outcome_of_raw(o: &sys::mmh_outcome) -> Outcome {
+/// Reads what `mmh_begin`/`mmh_end` recorded around direct calls, or what
+/// `mmh_run` refused.
+pub fn outcome_of_raw(o: &sys::mmh_outcome) -> Result<Outcome, RunError> {
     raw::outcome(o)
 }
 
@@ -45,7 +47,10 @@ pub fn empty_raw_outcome() -> sys::mmh_outcome {
     raw::empty_outcome()
 }
 
-/// The in-process backend.
+/// The in-process backend: the fastest, for scenarios known not to fault.
+/// Scenarios the tree cannot express are errors, as in a runner; but a
+/// crash of the kernel code under test ends this process and a hang hangs
+/// it, where a [`Runner`] reports either as the scenario's outcome.
 #[derive(Default)]
 pub struct InProcess;
 
@@ -57,7 +62,7 @@ impl InProcess {
 
 impl Backend for InProcess {
     fn run(&mut self, s: &Scenario) -> Result<Outcome, RunError> {
-        Ok(run_in_process(s))
+        run_in_process(s)
     }
     fn manifest(&self) -> &Manifest {
         linked_manifest()

@@ -3,8 +3,9 @@
 
 use crate::backend::RunError;
 use crate::outcome::{DescAfter, Event, Obj, Outcome, Ret, Site, VmaAfter, Warn};
-use crate::scenario::{ActionType, Injection, Scenario, Stage, VmOps};
+use crate::scenario::{ActionType, Injection, Need, Scenario, Stage, VmOps};
 use mmharness_build::abi as sys;
+use mmharness_build::artifact::Manifest;
 use mmharness_build::extract::Extracted;
 
 /// An injection, its site resolved to the lines of that function in this tree.
@@ -21,7 +22,13 @@ fn injection(i: &Injection, extracted: &[Extracted]) -> Result<sys::mmh_injectio
     Ok(raw)
 }
 
-pub fn scenario(s: &Scenario, extracted: &[Extracted]) -> Result<sys::mmh_scenario, RunError> {
+/// The encoding of a scenario for the tree of `manifest`: the one place that
+/// refuses what the tree cannot express, for every backend.
+pub fn scenario(s: &Scenario, manifest: &Manifest) -> Result<sys::mmh_scenario, RunError> {
+    if let Some(need) = s.unmet(&manifest.capabilities) {
+        return Err(RunError::Unsupported(need));
+    }
+    let extracted = &manifest.extracted;
     Ok(sys::mmh_scenario {
         stage: match s.stage {
             Stage::PrepareAndComplete => sys::mmh_stage_MMH_STAGE_PREPARE_AND_COMPLETE,
@@ -73,7 +80,27 @@ fn c_string(bytes: &[std::os::raw::c_char]) -> String {
     String::from_utf8_lossy(&b).into_owned()
 }
 
-pub fn outcome(o: &sys::mmh_outcome) -> Outcome {
+/// What the driver could not express, named as the Rust side names it.
+fn missing(code: u8) -> Result<(), RunError> {
+    let need = match u32::from(code) {
+        sys::mmh_missing_MMH_MISSING_NONE => return Ok(()),
+        sys::mmh_missing_MMH_MISSING_DEVMEM => Need::DEVMEM,
+        sys::mmh_missing_MMH_MISSING_COMPAT_VMA_MMAP => Need::COMPAT_VMA_MMAP,
+        sys::mmh_missing_MMH_MISSING_NOMMU_VARIANTS => Need::NOMMU_VARIANTS,
+        sys::mmh_missing_MMH_MISSING_PREPARE_DESC => Need::PREPARE_DESC,
+        sys::mmh_missing_MMH_MISSING_IS_COMPAT => Need::IS_COMPAT,
+        sys::mmh_missing_MMH_MISSING_ERROR_OVERRIDE_OR_HOOK => Need::ERROR_OVERRIDE_OR_HOOK,
+        sys::mmh_missing_MMH_MISSING_ERROR_HOOK => Need::ERROR_HOOK,
+        sys::mmh_missing_MMH_MISSING_SUCCESS_HOOK => Need::SUCCESS_HOOK,
+        sys::mmh_missing_MMH_MISSING_VM_OPS_MAPPED => Need::VM_OPS_MAPPED,
+        other => return Err(RunError::UnknownMissing(other)),
+    };
+    Err(RunError::Unsupported(need))
+}
+
+/// The outcome the driver wrote, or why it ran nothing.
+pub fn outcome(o: &sys::mmh_outcome) -> Result<Outcome, RunError> {
+    missing(o.missing)?;
     let objects = o.objects;
     let obj = |p: u64| match p {
         0 => Obj::Null,
@@ -117,7 +144,7 @@ pub fn outcome(o: &sys::mmh_outcome) -> Outcome {
         .iter()
         .map(|w| Warn { file: c_string(&w.file), line: w.line, condition: c_string(&w.expr) })
         .collect();
-    Outcome {
+    Ok(Outcome {
         hook: (o.hooked != 0).then_some(Ret(o.hook_ret)),
         prepare: (o.prepared != 0).then_some(Ret(o.prepare_ret)),
         complete: (o.completed != 0).then_some(Ret(o.complete_ret)),
@@ -146,7 +173,7 @@ pub fn outcome(o: &sys::mmh_outcome) -> Outcome {
         vma_unmapped: o.vma_unmapped != 0,
         rmap_left_locked: o.rmap_left_locked != 0,
         crash: None,
-    }
+    })
 }
 
 /// The bytes of a scenario, as the runner reads them.

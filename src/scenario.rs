@@ -1,5 +1,6 @@
 //! What to run: an mmap action, its VMA and the failures to inject.
 
+use mmharness_build::caps::{Cap, Capabilities};
 use serde::{Deserialize, Serialize};
 
 /// A raw `enum mmap_action_type` value. Not a Rust enum: a scenario may
@@ -111,6 +112,36 @@ pub mod vm_flags {
 
 pub const PAGE_SIZE: u64 = 4096;
 
+/// Something a scenario asks that a tree may not express: any one of these
+/// capabilities. "Errors become X" is `error_override`, or before it an
+/// `error_hook` returning X; everything else needs one capability.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Need(pub &'static [Cap]);
+
+impl Need {
+    pub const DEVMEM: Self = Self(&[Cap::Devmem]);
+    pub const COMPAT_VMA_MMAP: Self = Self(&[Cap::CompatVmaMmap]);
+    pub const NOMMU_VARIANTS: Self = Self(&[Cap::NommuVariants]);
+    pub const PREPARE_DESC: Self = Self(&[Cap::PrepareDesc]);
+    pub const IS_COMPAT: Self = Self(&[Cap::IsCompat]);
+    pub const ERROR_OVERRIDE_OR_HOOK: Self = Self(&[Cap::ErrorOverride, Cap::ErrorHook]);
+    pub const ERROR_HOOK: Self = Self(&[Cap::ErrorHook]);
+    pub const SUCCESS_HOOK: Self = Self(&[Cap::SuccessHook]);
+    pub const VM_OPS_MAPPED: Self = Self(&[Cap::VmOpsMapped]);
+
+    pub fn met_by(self, caps: &Capabilities) -> bool {
+        self.0.iter().any(|c| caps.has(*c))
+    }
+}
+
+impl std::fmt::Display for Need {
+    /// `devmem`, or `error_override or error_hook`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let names: Vec<&str> = self.0.iter().map(|c| c.name()).collect();
+        f.write_str(&names.join(" or "))
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Scenario {
     pub stage: Stage,
@@ -220,6 +251,41 @@ impl Scenario {
     /// An mmap of /dev/mem at physical page `pgoff`, through its own hook.
     pub fn devmem(pgoff: u64) -> Self {
         Self { stage: Stage::DevMem, pgoff, vm_ops: VmOps::None, ..Self::default() }
+    }
+
+    /// What the scenario asks of the tree's API, in the order the runner's
+    /// driver checks it.
+    pub fn needs(&self) -> Vec<Need> {
+        let mut needs = Vec::new();
+        match self.stage {
+            Stage::DevMem => needs.push(Need::DEVMEM),
+            Stage::CompatVmaMmap => needs.push(Need::COMPAT_VMA_MMAP),
+            // The driver calls the nommu variants in this shape of the API only.
+            Stage::Nommu => needs.extend([Need::NOMMU_VARIANTS, Need::PREPARE_DESC, Need::IS_COMPAT]),
+            Stage::PrepareAndComplete | Stage::PrepareOnly | Stage::CompleteOnly => {}
+        }
+        if self.is_compat {
+            needs.push(Need::IS_COMPAT);
+        }
+        if self.error_override != 0 {
+            needs.push(Need::ERROR_OVERRIDE_OR_HOOK);
+        }
+        if self.error_hook_clears {
+            needs.push(Need::ERROR_HOOK);
+        }
+        if self.success_hook.is_some() {
+            needs.push(Need::SUCCESS_HOOK);
+        }
+        if self.vm_ops == VmOps::WithMapped {
+            needs.push(Need::VM_OPS_MAPPED);
+        }
+        needs.dedup();
+        needs
+    }
+
+    /// The first need the tree lacks, if any.
+    pub fn unmet(&self, caps: &Capabilities) -> Option<Need> {
+        self.needs().into_iter().find(|n| !n.met_by(caps))
     }
 
     pub fn len(&self) -> u64 {

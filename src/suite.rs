@@ -55,17 +55,24 @@ pub fn select(filters: &[String]) -> Vec<Entry> {
 }
 
 pub fn run_entry(backend: &mut dyn Backend, e: &Entry) -> Result<Row, RunError> {
-    if let Err(reason) = e.applicable(backend.capabilities()) {
-        return Ok(Row {
+    let not_applicable = |reason| {
+        Ok(Row {
             name: e.name,
             why: e.why,
             status: Status::NotApplicable { reason },
             expected: e.expected.clone(),
             got: None,
             outcome: None,
-        });
+        })
+    };
+    if let Err(reason) = e.applicable(backend.capabilities()) {
+        return not_applicable(reason);
     }
-    let o = backend.run(&e.scenario)?;
+    // The scenario itself may ask for more than the entry lists.
+    let o = match backend.run(&e.scenario) {
+        Err(RunError::Unsupported(need)) => return not_applicable(format!("not applicable: the tree lacks {need}")),
+        ran => ran?,
+    };
     let status = match e.expected.check(&o) {
         Ok(()) => Status::Pass,
         Err(difference) => Status::Fail { difference },

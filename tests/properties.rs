@@ -68,7 +68,7 @@ proptest! {
     #[test]
     #[cfg_attr(not(all(mmh_cap_is_compat, mmh_cap_prepare_desc)), ignore = "not applicable: needs is_compat")]
     fn one_unmap_exactly_when_a_non_compat_call_fails(s in scenario()) {
-        let o = run_in_process(&s);
+        let o = run_in_process(&s).unwrap();
         prop_assume!(prepared(&o));
         let failed = raw_error(&s) != 0;
         prop_assert_eq!(o.unmaps().len(), usize::from(failed && !s.is_compat), "{:?}", o);
@@ -79,7 +79,7 @@ proptest! {
     #[test]
     #[cfg_attr(not(all(mmh_cap_is_compat, mmh_cap_prepare_desc)), ignore = "not applicable: needs is_compat")]
     fn the_result_is_the_override_only_on_the_non_compat_error_path(s in scenario()) {
-        let o = run_in_process(&s);
+        let o = run_in_process(&s).unwrap();
         prop_assume!(prepared(&o));
         let raw = raw_error(&s);
         let want = if raw != 0 && !s.is_compat && s.error_override != 0 { s.error_override } else { raw };
@@ -91,7 +91,7 @@ proptest! {
     #[test]
     #[cfg_attr(not(mmh_cap_error_override), ignore = "not applicable: needs error_override")]
     fn prepare_refuses_exactly_the_overrides_that_are_not_errors(v in any::<i32>()) {
-        let o = run_in_process(&Scenario { error_override: v, stage: mmharness::Stage::PrepareOnly, ..Scenario::default() });
+        let o = run_in_process(&Scenario { error_override: v, stage: mmharness::Stage::PrepareOnly, ..Scenario::default() }).unwrap();
         let invalid = v != 0 && !(-4095..=-1).contains(&v);
         prop_assert_eq!(o.prepare, Some(Ret(if invalid { EINVAL } else { 0 })));
         prop_assert_eq!(o.warn_count(), u32::from(invalid));

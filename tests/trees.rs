@@ -72,7 +72,8 @@ fn building_and_running_leaves_the_kernel_tree_byte_identical() {
     let art = artifact::build(&tree, &Options::new(cache.path().to_path_buf())).unwrap();
     assert!(art.compiled);
     let mut runner = Runner::for_artifact(&art);
-    for e in catalogue() {
+    // Those 7.2 cannot express are refused before anything runs.
+    for e in catalogue().into_iter().filter(|e| e.scenario.unmet(&art.manifest.capabilities).is_none()) {
         runner.run(&e.scenario).unwrap();
     }
     assert_eq!(digest(&tree.root), before, "the build or a run wrote into the kernel tree");

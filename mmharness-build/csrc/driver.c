@@ -451,18 +451,77 @@ void mmh_end(void)
 	mmh_task.mm = NULL;
 }
 
+/*
+ * What the scenario asks that this tree cannot express, in the order of
+ * Scenario::needs(): the Rust side checks first, so this only keeps a caller
+ * that did not from aborting or from running another path in silence.
+ */
+static uint8_t mmh_missing(const struct mmh_scenario *s)
+{
+#ifndef MMH_CAP_DEVMEM
+	if (s->stage == MMH_STAGE_DEVMEM)
+		return MMH_MISSING_DEVMEM;
+#endif
+#ifndef MMH_CAP_COMPAT_VMA_MMAP
+	if (s->stage == MMH_STAGE_COMPAT_VMA_MMAP)
+		return MMH_MISSING_COMPAT_VMA_MMAP;
+#endif
+	/* mmh_prepare() and mmh_complete() reach the nommu variants in this shape only. */
+#ifndef MMH_CAP_NOMMU_VARIANTS
+	if (s->stage == MMH_STAGE_NOMMU)
+		return MMH_MISSING_NOMMU_VARIANTS;
+#endif
+#ifndef MMH_CAP_PREPARE_DESC
+	if (s->stage == MMH_STAGE_NOMMU)
+		return MMH_MISSING_PREPARE_DESC;
+#endif
+#ifndef MMH_CAP_COMPLETE_VMA_ACTION_COMPAT
+	if (s->stage == MMH_STAGE_NOMMU || s->is_compat)
+		return MMH_MISSING_IS_COMPAT;
+#endif
+#if !defined(MMH_CAP_ERROR_OVERRIDE) && !defined(MMH_CAP_ERROR_HOOK)
+	if (s->error_override)
+		return MMH_MISSING_ERROR_OVERRIDE_OR_HOOK;
+#endif
+#ifndef MMH_CAP_ERROR_HOOK
+	if (s->error_hook_clears)
+		return MMH_MISSING_ERROR_HOOK;
+#endif
+#ifndef MMH_CAP_SUCCESS_HOOK
+	if (s->has_success_hook)
+		return MMH_MISSING_SUCCESS_HOOK;
+#endif
+#ifndef MMH_CAP_VM_OPS_MAPPED
+	if (s->vm_ops == MMH_VM_OPS_WITH_MAPPED)
+		return MMH_MISSING_VM_OPS_MAPPED;
+#endif
+	(void)s;
+	return MMH_MISSING_NONE;
+}
+
 void mmh_run(const struct mmh_scenario *s, struct mmh_outcome *o)
 {
+	uint8_t missing = mmh_missing(s);
 	/*
 	 * Each object on the heap on its own, so that in the sanitizer build a
 	 * read past one, or of the VMA after do_munmap(), is caught.
 	 */
-	struct mm_struct *mm = calloc(1, sizeof(*mm));
-	struct address_space *mapping = calloc(1, sizeof(*mapping));
-	struct file *file = calloc(1, sizeof(*file));
-	struct vm_area_struct *vma = calloc(1, sizeof(*vma));
-	struct vm_area_desc *desc = calloc(1, sizeof(*desc));
+	struct mm_struct *mm;
+	struct address_space *mapping;
+	struct file *file;
+	struct vm_area_struct *vma;
+	struct vm_area_desc *desc;
 
+	if (missing) {
+		memset(o, 0, sizeof(*o));
+		o->missing = missing;
+		return;
+	}
+	mm = calloc(1, sizeof(*mm));
+	mapping = calloc(1, sizeof(*mapping));
+	file = calloc(1, sizeof(*file));
+	vma = calloc(1, sizeof(*vma));
+	desc = calloc(1, sizeof(*desc));
 	if (!mm || !mapping || !file || !vma || !desc)
 		abort();
 	mmh_begin(s, o, mm, NULL);
@@ -475,20 +534,17 @@ void mmh_run(const struct mmh_scenario *s, struct mmh_outcome *o)
 
 	mmh_desc_setup(desc, mm, s->has_file ? file : NULL, s);
 
-	if (s->stage == MMH_STAGE_DEVMEM) {
 #ifdef MMH_CAP_DEVMEM
+	if (s->stage == MMH_STAGE_DEVMEM) {
 		o->hook_ret = mmap_mem_prepare(desc);
 		o->hooked = 1;
 		if (o->hook_ret)
 			goto out;
-#else
-		/* The runner's caller checks capabilities first. */
-		abort();
-#endif
 	}
+#endif
 
-	if (s->stage == MMH_STAGE_COMPAT_VMA_MMAP) {
 #ifdef MMH_CAP_COMPAT_VMA_MMAP
+	if (s->stage == MMH_STAGE_COMPAT_VMA_MMAP) {
 		/* The VMA mmap made before the driver's .mmap called us. */
 		mmh_vma_from_desc(vma, desc);
 		file->f_op = &mmh_fops;
@@ -496,10 +552,8 @@ void mmh_run(const struct mmh_scenario *s, struct mmh_outcome *o)
 		o->complete_ret = compat_vma_mmap(file, vma);
 		o->completed = 1;
 		goto out;
-#else
-		abort();
-#endif
 	}
+#endif
 
 	if (s->stage != MMH_STAGE_COMPLETE) {
 		o->prepare_ret = mmh_prepare(desc, s->stage == MMH_STAGE_NOMMU);
@@ -518,7 +572,8 @@ void mmh_run(const struct mmh_scenario *s, struct mmh_outcome *o)
 		o->completed = 1;
 	}
 
-out:
+	/* Not jumped to on a tree without /dev/mem's hook or compat_vma_mmap. */
+out: __attribute__((unused))
 	mmh_snapshot_desc(o, desc);
 	if (!o->vma_unmapped)
 		mmh_snapshot_vma(o, vma);

@@ -137,6 +137,24 @@ struct mmh_objects {
 	uint64_t mapping;
 };
 
+/*
+ * A capability the tree lacks for what the scenario asks: the driver then
+ * runs nothing. Callers check first; this keeps one that did not from
+ * aborting the runner or running another path in silence.
+ */
+enum mmh_missing {
+	MMH_MISSING_NONE = 0,
+	MMH_MISSING_DEVMEM = 1,
+	MMH_MISSING_COMPAT_VMA_MMAP = 2,
+	MMH_MISSING_NOMMU_VARIANTS = 3,
+	MMH_MISSING_PREPARE_DESC = 4,
+	MMH_MISSING_IS_COMPAT = 5,
+	MMH_MISSING_ERROR_OVERRIDE_OR_HOOK = 6,
+	MMH_MISSING_ERROR_HOOK = 7,
+	MMH_MISSING_SUCCESS_HOOK = 8,
+	MMH_MISSING_VM_OPS_MAPPED = 9,
+};
+
 struct mmh_outcome {
 	uint8_t prepared;
 	uint8_t completed;
@@ -148,7 +166,9 @@ struct mmh_outcome {
 	int32_t complete_ret;
 	/* The driver's .mmap_prepare hook, for MMH_STAGE_DEVMEM. */
 	uint8_t hooked;
-	uint8_t pad[3];
+	/* enum mmh_missing: nothing ran. */
+	uint8_t missing;
+	uint8_t pad[2];
 	int32_t hook_ret;
 	uint32_t n_events;
 	uint32_t n_warns;

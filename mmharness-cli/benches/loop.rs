@@ -166,7 +166,7 @@ fn throughput(threads: usize, runner: Option<&artifact::Artifact>) -> f64 {
                     let sc = &scenarios[i % scenarios.len()];
                     match &mut r {
                         Some(r) => drop(r.run(sc).unwrap()),
-                        None => drop(run_in_process(sc)),
+                        None => drop(run_in_process(sc).unwrap()),
                     }
                 }
             });

@@ -49,7 +49,9 @@ pub fn run(tree: &Tree, json: bool) -> Result<()> {
     let mutants = mutants_of(&plan);
     let base = artifact::from_plan(plan, &Options::runner_only(cache_dir()))?;
     let mut runner = Runner::for_artifact(&base);
-    let entries: Vec<Entry> = catalogue().into_iter().filter(|e| e.applicable(runner.capabilities()).is_ok()).collect();
+    let caps = runner.capabilities();
+    let entries: Vec<Entry> =
+        catalogue().into_iter().filter(|e| e.applicable(caps).is_ok() && e.scenario.unmet(caps).is_none()).collect();
     let mut failing = Vec::new();
     for e in &entries {
         if let Err(how) = e.expected.check(&runner.run(&e.scenario)?) {
