@@ -1,7 +1,7 @@
 //! Conversion between the safe types and the fixed C encoding of
 //! `include/scenario.h`, the one place that knows its layout.
 
-use crate::backend::RunError;
+use crate::error::RunError;
 use crate::outcome::{DescAfter, Event, Obj, Outcome, Ret, Site, VmaAfter, Warn};
 use crate::scenario::{ActionType, Injection, Need, Scenario, Stage, VmOps};
 use mmharness_build::abi as sys;
