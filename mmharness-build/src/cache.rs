@@ -123,6 +123,101 @@ pub fn artifacts(cache: &Path) -> PathBuf {
     cache.join("artifacts")
 }
 
+/// Marks an entry used now, so that `gc` keeps the most recently used; a
+/// read-only cache keeps its old marks.
+pub fn touch(entry: &Path) {
+    let now = std::time::SystemTime::now();
+    let _ = File::options().write(true).open(entry.join("manifest.json")).and_then(|f| f.set_modified(now));
+}
+
+fn size_of(path: &Path) -> u64 {
+    let Ok(meta) = path.symlink_metadata() else { return 0 };
+    if !meta.is_dir() {
+        return meta.len();
+    }
+    std::fs::read_dir(path).map_or(0, |d| d.flatten().map(|e| size_of(&e.path())).sum())
+}
+
+/// One artifact entry: its key, size, when it was last used, and the tree
+/// its manifest names.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Entry {
+    pub key: String,
+    pub bytes: u64,
+    pub used: std::time::SystemTime,
+    pub tree: Option<PathBuf>,
+}
+
+/// What the cache holds, by part.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Usage {
+    pub root: PathBuf,
+    /// Newest first.
+    pub artifacts: Vec<Entry>,
+    /// Each fetched tree's directory and size.
+    pub trees: Vec<(PathBuf, u64)>,
+    pub debs: u64,
+    pub tmp: u64,
+}
+
+impl Usage {
+    pub fn total(&self) -> u64 {
+        self.artifacts.iter().map(|e| e.bytes).sum::<u64>()
+            + self.trees.iter().map(|t| t.1).sum::<u64>()
+            + self.debs
+            + self.tmp
+    }
+}
+
+fn entry(dir: &Path) -> Entry {
+    let manifest = dir.join("manifest.json");
+    let tree = std::fs::read_to_string(&manifest)
+        .ok()
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+        .and_then(|v| v["tree"].as_str().map(PathBuf::from));
+    Entry {
+        key: dir.file_name().unwrap_or_default().to_string_lossy().into_owned(),
+        bytes: size_of(dir),
+        used: manifest.metadata().and_then(|m| m.modified()).unwrap_or(std::time::UNIX_EPOCH),
+        tree,
+    }
+}
+
+fn subdirs(dir: &Path) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_or_else(|_| Vec::new(), |d| d.flatten().map(|e| e.path()).filter(|p| p.is_dir()).collect());
+    v.sort();
+    v
+}
+
+pub fn usage(cache: &Path) -> Usage {
+    let mut artifacts: Vec<Entry> = subdirs(&artifacts(cache)).iter().map(|d| entry(d)).collect();
+    artifacts.sort_by(|a, b| b.used.cmp(&a.used));
+    Usage {
+        root: cache.to_path_buf(),
+        artifacts,
+        trees: subdirs(&cache.join("trees")).into_iter().map(|d| (d.clone(), size_of(&d))).collect(),
+        debs: size_of(&cache.join("debs")),
+        tmp: size_of(&cache.join("tmp")),
+    }
+}
+
+/// Removes all but the `keep` most recently used artifacts, and what dead
+/// builds left in `tmp`; fetched trees are kept. Returns the bytes freed.
+pub fn gc(cache: &Path, keep: usize) -> u64 {
+    let before = usage(cache);
+    for e in before.artifacts.iter().skip(keep) {
+        discard(cache, &artifacts(cache).join(&e.key));
+    }
+    for dir in subdirs(&cache.join("tmp")) {
+        let alive = File::open(dir.join(".lock")).is_ok_and(|f| f.try_lock().is_err());
+        if !alive {
+            let _ = std::fs::remove_dir_all(&dir);
+        }
+    }
+    before.total().saturating_sub(usage(cache).total())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -138,6 +233,22 @@ mod tests {
         assert!(!dead.exists(), "a build directory whose lock is free is a dead build's");
         assert!(live.path().exists(), "a locked build directory is a live build's");
         drop(next);
+    }
+
+    #[test]
+    fn gc_keeps_the_most_recently_used_entries() {
+        let cache = tempfile::tempdir().unwrap();
+        for (key, age) in [("old", 300), ("new", 0), ("mid", 100)] {
+            let dir = artifacts(cache.path()).join(key);
+            std::fs::create_dir_all(&dir).unwrap();
+            std::fs::write(dir.join("manifest.json"), "{}").unwrap();
+            let when = std::time::SystemTime::now() - std::time::Duration::from_secs(age);
+            File::options().write(true).open(dir.join("manifest.json")).unwrap().set_modified(when).unwrap();
+        }
+        let keys = |u: &Usage| u.artifacts.iter().map(|e| e.key.clone()).collect::<Vec<_>>();
+        assert_eq!(keys(&usage(cache.path())), vec!["new", "mid", "old"]);
+        assert!(gc(cache.path(), 2) > 0);
+        assert_eq!(keys(&usage(cache.path())), vec!["new", "mid"]);
     }
 
     #[test]

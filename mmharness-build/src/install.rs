@@ -128,6 +128,7 @@ pub fn install(plan: Plan, mut unit: Unit, cache_dir: &Path, bindings: bool) -> 
         cache::discard(cache_dir, &dest);
     }
     let compiled = if let Some(m) = verified(&dest) {
+        cache::touch(&dest);
         unit.manifest.files = m.files;
         if bindings && !bindings_verified(&dest) {
             io(|| "writing the unit".into(), std::fs::write(plan.work.path().join("tu.c"), &unit.text))?;

@@ -3,7 +3,7 @@
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use mmharness::{bisect, compare, report, review, suite, Runner};
-use mmharness_build::{artifact, cache_dir, fetch, plan::Plan, tree::Tree};
+use mmharness_build::{artifact, cache, cache_dir, fetch, plan::Plan, tree::Tree};
 use std::path::PathBuf;
 
 mod check_dup;
@@ -81,10 +81,28 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// What the cache holds (artifacts, fetched trees, packages), or `gc` to shrink it.
+    Cache {
+        #[command(subcommand)]
+        action: Option<CacheAction>,
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+    },
     /// Fetch Debian's linux-source-SERIES into the cache and print where it is.
     Fetch {
         #[arg(default_value = fetch::DEFAULT_SERIES)]
         series: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum CacheAction {
+    /// Remove all but the most recently used artifacts, and what killed builds left; fetched trees stay.
+    Gc {
+        /// How many artifacts to keep.
+        #[arg(long, default_value_t = 10)]
+        keep: usize,
     },
 }
 
@@ -184,6 +202,27 @@ fn review(patch: PathBuf, kernel: Option<PathBuf>, json: bool) -> Result<()> {
     Ok(())
 }
 
+fn mb(bytes: u64) -> String {
+    format!("{:.1} MB", bytes as f64 / 1e6)
+}
+
+fn cache_report(json: bool) -> Result<()> {
+    let u = cache::usage(&cache_dir());
+    if json {
+        println!("{}", serde_json::to_string_pretty(&u)?);
+        return Ok(());
+    }
+    let artifacts: u64 = u.artifacts.iter().map(|e| e.bytes).sum();
+    println!("{}: {}", u.root.display(), mb(u.total()));
+    println!("  artifacts: {} ({})", u.artifacts.len(), mb(artifacts));
+    for (dir, bytes) in &u.trees {
+        println!("  tree {}: {}", dir.file_name().unwrap_or_default().to_string_lossy(), mb(*bytes));
+    }
+    println!("  packages: {}", mb(u.debs));
+    println!("  unfinished builds: {}", mb(u.tmp));
+    Ok(())
+}
+
 fn ws_note(fallback: bool) -> &'static str {
     if fallback {
         " (only with runs of blanks collapsed)"
@@ -235,6 +274,12 @@ fn run(cli: Cli) -> Result<()> {
             }
         }
         Command::Mutants { kernel, json } => mutants::run(&tree(kernel)?, json)?,
+        Command::Cache { action: None, json } => cache_report(json)?,
+        Command::Cache { action: Some(CacheAction::Gc { keep }), .. } => {
+            let before = cache::usage(&cache_dir()).total();
+            let freed = cache::gc(&cache_dir(), keep);
+            println!("freed {}: {} -> {}", mb(freed), mb(before), mb(before - freed));
+        }
         Command::Fetch { series } => {
             let t = fetch::ensure(&series, &cache_dir()).with_context(|| format!("fetching linux-source-{series}"))?;
             println!("{} {} at {}", t.manifest.package, t.manifest.version, t.root.display());
