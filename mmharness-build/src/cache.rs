@@ -192,7 +192,7 @@ fn subdirs(dir: &Path) -> Vec<PathBuf> {
 
 pub fn usage(cache: &Path) -> Usage {
     let mut artifacts: Vec<Entry> = subdirs(&artifacts(cache)).iter().map(|d| entry(d)).collect();
-    artifacts.sort_by(|a, b| b.used.cmp(&a.used));
+    artifacts.sort_by_key(|e| std::cmp::Reverse(e.used));
     Usage {
         root: cache.to_path_buf(),
         artifacts,
