@@ -3,13 +3,12 @@
 //! the capabilities a tree needs to express it. The same data drives
 //! `cargo test`, `mmharness table` and the runners.
 
-use crate::outcome::{Event, Outcome};
+use crate::expect::{Details, Expected};
 use crate::scenario::{devmem_deny, vm_flags, ActionType, Injection, Scenario, Stage, VmOps, PAGE_SIZE};
 
 /// Where the default scenario's VMA starts.
 const START: u64 = 0x10000;
 use mmharness_build::caps::Capabilities;
-use serde::Serialize;
 
 pub const ENOMEM: i32 = -12;
 pub const EAGAIN: i32 = -11;
@@ -18,166 +17,6 @@ pub const EINVAL: i32 = -22;
 pub const EIO: i32 = -5;
 pub const EPERM: i32 = -1;
 pub const ENOSYS: i32 = -38;
-
-/// The observable outcome an entry expects.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Expected {
-    /// What the mmap caller gets back.
-    pub ret: i32,
-    /// How many times `do_munmap` is called.
-    pub unmaps: usize,
-    /// How many WARNs fire.
-    pub warns: u32,
-    /// How many times `vm_ops->mapped` is called.
-    pub mapped_calls: usize,
-    /// The kernel code crashes (the other fields are then not compared).
-    pub crash: bool,
-    /// Finer points an entry may pin down; `None` is not compared.
-    #[serde(skip_serializing_if = "Details::is_empty")]
-    pub details: Details,
-}
-
-/// What the summary leaves out: the arguments of the leaf calls and the
-/// VMA afterwards.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct Details {
-    /// The first remap's `(addr, pfn, size)`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub remap: Option<(u64, u64, u64)>,
-    /// The first `insert_pages` call's page count.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub insert_nr_pages: Option<u64>,
-    /// The first unmap's length in bytes.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub munmap_len: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub vma_pgoff: Option<u64>,
-    /// `VM_*` bits that must be set on the VMA afterwards.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub vma_flags_set: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub vma_private_data: Option<u64>,
-    /// How many times the rmap lock is dropped.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub rmap_unlocks: Option<usize>,
-    /// For an expected crash: the signal that ends the runner.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub crash_signal: Option<i32>,
-}
-
-impl Details {
-    fn is_empty(&self) -> bool {
-        self == &Self::default()
-    }
-
-    fn of(o: &Outcome) -> Self {
-        Self {
-            remap: o.events.iter().find_map(|e| match e {
-                Event::Remap { addr, pfn, size, .. } => Some((*addr, *pfn, *size)),
-                _ => None,
-            }),
-            insert_nr_pages: o.events.iter().find_map(|e| match e {
-                Event::InsertPages { nr_pages, .. } => Some(*nr_pages),
-                _ => None,
-            }),
-            munmap_len: o.events.iter().find_map(|e| match e {
-                Event::Munmap { len, .. } => Some(*len),
-                _ => None,
-            }),
-            vma_pgoff: Some(o.vma.pgoff),
-            vma_flags_set: Some(o.vma.vm_flags),
-            vma_private_data: Some(o.vma.private_data),
-            rmap_unlocks: Some(o.events.iter().filter(|e| matches!(e, Event::RmapUnlock { .. })).count()),
-            crash_signal: o.crash.as_ref().and_then(|c| c.signal),
-        }
-    }
-
-    /// What differs from `got`, for the fields this expects.
-    fn differences(&self, got: &Self) -> Vec<String> {
-        let mut d = Vec::new();
-        let hex = |v: Option<u64>| v.map_or("none".into(), |v| format!("{v:#x}"));
-        if self.remap.is_some() && self.remap != got.remap {
-            d.push(format!("remap (addr, pfn, size) {:x?}, expected {:x?}", got.remap, self.remap));
-        }
-        if self.insert_nr_pages.is_some() && self.insert_nr_pages != got.insert_nr_pages {
-            d.push(format!("inserted {:?} pages, expected {:?}", got.insert_nr_pages, self.insert_nr_pages));
-        }
-        if self.munmap_len.is_some() && self.munmap_len != got.munmap_len {
-            d.push(format!("unmapped {} bytes, expected {}", hex(got.munmap_len), hex(self.munmap_len)));
-        }
-        if self.vma_pgoff.is_some() && self.vma_pgoff != got.vma_pgoff {
-            d.push(format!("VMA pgoff {}, expected {}", hex(got.vma_pgoff), hex(self.vma_pgoff)));
-        }
-        if let Some(bits) = self.vma_flags_set {
-            let have = got.vma_flags_set.unwrap_or(0);
-            if have & bits != bits {
-                d.push(format!("VMA flags {have:#x} lack {:#x}", bits & !have));
-            }
-        }
-        if self.vma_private_data.is_some() && self.vma_private_data != got.vma_private_data {
-            d.push(format!("VMA private data {}, expected {}", hex(got.vma_private_data), hex(self.vma_private_data)));
-        }
-        if self.rmap_unlocks.is_some() && self.rmap_unlocks != got.rmap_unlocks {
-            d.push(format!("rmap lock dropped {:?} times, expected {:?}", got.rmap_unlocks, self.rmap_unlocks));
-        }
-        d
-    }
-}
-
-impl Expected {
-    pub fn of(o: &Outcome) -> Self {
-        Self {
-            ret: o.ret().0,
-            unmaps: o.unmaps().len(),
-            warns: o.warn_count(),
-            mapped_calls: o.mapped_calls(),
-            crash: o.crash.is_some(),
-            details: Details::of(o),
-        }
-    }
-
-    /// `Err` with what differs, in words.
-    pub fn check(&self, o: &Outcome) -> Result<(), String> {
-        match (&o.crash, self.crash) {
-            (Some(c), true) => {
-                return match self.details.crash_signal {
-                    Some(sig) if !crashed_by(c, sig) => {
-                        Err(format!("crashed ({}), expected signal {sig}", c.description))
-                    }
-                    _ => Ok(()),
-                }
-            }
-            (Some(c), false) => return Err(format!("the kernel code crashed: {}", c.description)),
-            (None, true) => return Err(format!("expected a crash, but it returned {}", o.ret())),
-            (None, false) => {}
-        }
-        let got = Self::of(o);
-        let mut diffs = Vec::new();
-        if got.ret != self.ret {
-            diffs.push(format!("returned {}, expected {}", crate::Ret(got.ret), crate::Ret(self.ret)));
-        }
-        if got.unmaps != self.unmaps {
-            diffs.push(format!("unmapped {} times, expected {}", got.unmaps, self.unmaps));
-        }
-        if got.warns != self.warns {
-            let list: Vec<String> = o.warns.iter().map(|w| w.to_string()).collect();
-            diffs.push(format!("{} WARNs, expected {} [{}]", got.warns, self.warns, list.join("; ")));
-        }
-        if got.mapped_calls != self.mapped_calls {
-            diffs.push(format!("mapped() called {} times, expected {}", got.mapped_calls, self.mapped_calls));
-        }
-        diffs.extend(self.details.differences(&got.details));
-        if diffs.is_empty() {
-            Ok(())
-        } else {
-            Err(diffs.join(", "))
-        }
-    }
-
-    pub fn with(self, details: Details) -> Self {
-        Self { details, ..self }
-    }
-}
 
 pub struct Entry {
     pub name: &'static str,
@@ -204,18 +43,6 @@ impl Entry {
 
 fn expect(ret: i32, unmaps: usize, warns: u32, mapped_calls: usize) -> Expected {
     Expected { ret, unmaps, warns, mapped_calls, crash: false, details: Details::default() }
-}
-
-/// The runner died of `sig`, or, in the sanitizer build, a sanitizer caught
-/// the fault first and reported it: ASan the signal (`AddressSanitizer: SEGV
-/// on ...`), UBSan a NULL dereference before it happens (`runtime error:
-/// member access within null pointer`).
-fn crashed_by(c: &crate::outcome::Crash, sig: i32) -> bool {
-    let name = nix::sys::signal::Signal::try_from(sig).map(|s| s.as_str().trim_start_matches("SIG").to_string());
-    let asan = name.is_ok_and(|n| c.description.contains(&format!("AddressSanitizer: {n} ")));
-    let ubsan_null =
-        sig == SIGSEGV && c.description.contains("runtime error:") && c.description.contains("null pointer");
-    c.signal == Some(sig) || asan || ubsan_null
 }
 
 /// A crash by `signal`: the kernel code itself faulted, not a BUG() or a sanitizer.

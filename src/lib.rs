@@ -9,6 +9,7 @@ pub mod backend;
 pub mod bisect;
 pub mod catalogue;
 pub mod compare;
+pub mod expect;
 #[cfg(feature = "linked")]
 pub mod linked;
 pub mod outcome;
