@@ -11,9 +11,11 @@ use nix::libc::{EAGAIN, EFAULT, EINVAL, EIO, ENOMEM, ENOSYS, EPERM, SIGSEGV};
 /// Where the default scenario's VMA starts.
 const START: u64 = 0x10000;
 
+/// One scenario of the catalogue and what the kernel code does with it.
 pub struct Entry {
     pub name: &'static str,
-    /// The kernel function that decides it, first, and why, in the kernel's words.
+    /// Why, in the kernel's words, starting with the kernel function that
+    /// decides it: a failing test prints where that function is.
     pub why: &'static str,
     pub scenario: Scenario,
     pub expected: Expected,
