@@ -3,202 +3,46 @@
 //! the capabilities a tree needs to express it. The same data drives
 //! `cargo test`, `mmharness table` and the runners.
 
-use crate::outcome::{Event, Outcome};
+use crate::expect::{Details, Expected};
 use crate::scenario::{devmem_deny, vm_flags, ActionType, Injection, Scenario, Stage, VmOps, PAGE_SIZE};
+use mmharness_build::caps::{Cap, Capabilities};
+use nix::libc::{EAGAIN, EFAULT, EINVAL, EIO, ENOMEM, ENOSYS, EPERM, SIGSEGV};
 
 /// Where the default scenario's VMA starts.
 const START: u64 = 0x10000;
-use mmharness_build::caps::Capabilities;
-use serde::Serialize;
 
-pub const ENOMEM: i32 = -12;
-pub const EAGAIN: i32 = -11;
-pub const EFAULT: i32 = -14;
-pub const EINVAL: i32 = -22;
-pub const EIO: i32 = -5;
-pub const EPERM: i32 = -1;
-pub const ENOSYS: i32 = -38;
-
-/// The observable outcome an entry expects.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Expected {
-    /// What the mmap caller gets back.
-    pub ret: i32,
-    /// How many times `do_munmap` is called.
-    pub unmaps: usize,
-    /// How many WARNs fire.
-    pub warns: u32,
-    /// How many times `vm_ops->mapped` is called.
-    pub mapped_calls: usize,
-    /// The kernel code crashes (the other fields are then not compared).
-    pub crash: bool,
-    /// Finer points an entry may pin down; `None` is not compared.
-    #[serde(skip_serializing_if = "Details::is_empty")]
-    pub details: Details,
-}
-
-/// What the summary leaves out: the arguments of the leaf calls and the
-/// VMA afterwards.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct Details {
-    /// The first remap's `(addr, pfn, size)`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub remap: Option<(u64, u64, u64)>,
-    /// The first `insert_pages` call's page count.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub insert_nr_pages: Option<u64>,
-    /// The first unmap's length in bytes.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub munmap_len: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub vma_pgoff: Option<u64>,
-    /// `VM_*` bits that must be set on the VMA afterwards.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub vma_flags_set: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub vma_private_data: Option<u64>,
-    /// How many times the rmap lock is dropped.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub rmap_unlocks: Option<usize>,
-    /// For an expected crash: the signal that ends the runner.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub crash_signal: Option<i32>,
-}
-
-impl Details {
-    fn is_empty(&self) -> bool {
-        self == &Self::default()
-    }
-
-    fn of(o: &Outcome) -> Self {
-        Self {
-            remap: o.events.iter().find_map(|e| match e {
-                Event::Remap { addr, pfn, size, .. } => Some((*addr, *pfn, *size)),
-                _ => None,
-            }),
-            insert_nr_pages: o.events.iter().find_map(|e| match e {
-                Event::InsertPages { nr_pages, .. } => Some(*nr_pages),
-                _ => None,
-            }),
-            munmap_len: o.events.iter().find_map(|e| match e {
-                Event::Munmap { len, .. } => Some(*len),
-                _ => None,
-            }),
-            vma_pgoff: Some(o.vma.pgoff),
-            vma_flags_set: Some(o.vma.vm_flags),
-            vma_private_data: Some(o.vma.private_data),
-            rmap_unlocks: Some(o.events.iter().filter(|e| matches!(e, Event::RmapUnlock { .. })).count()),
-            crash_signal: o.crash.as_ref().and_then(|c| c.signal),
-        }
-    }
-
-    /// What differs from `got`, for the fields this expects.
-    fn differences(&self, got: &Self) -> Vec<String> {
-        let mut d = Vec::new();
-        let hex = |v: Option<u64>| v.map_or("none".into(), |v| format!("{v:#x}"));
-        if self.remap.is_some() && self.remap != got.remap {
-            d.push(format!("remap (addr, pfn, size) {:x?}, expected {:x?}", got.remap, self.remap));
-        }
-        if self.insert_nr_pages.is_some() && self.insert_nr_pages != got.insert_nr_pages {
-            d.push(format!("inserted {:?} pages, expected {:?}", got.insert_nr_pages, self.insert_nr_pages));
-        }
-        if self.munmap_len.is_some() && self.munmap_len != got.munmap_len {
-            d.push(format!("unmapped {} bytes, expected {}", hex(got.munmap_len), hex(self.munmap_len)));
-        }
-        if self.vma_pgoff.is_some() && self.vma_pgoff != got.vma_pgoff {
-            d.push(format!("VMA pgoff {}, expected {}", hex(got.vma_pgoff), hex(self.vma_pgoff)));
-        }
-        if let Some(bits) = self.vma_flags_set {
-            let have = got.vma_flags_set.unwrap_or(0);
-            if have & bits != bits {
-                d.push(format!("VMA flags {have:#x} lack {:#x}", bits & !have));
-            }
-        }
-        if self.vma_private_data.is_some() && self.vma_private_data != got.vma_private_data {
-            d.push(format!("VMA private data {}, expected {}", hex(got.vma_private_data), hex(self.vma_private_data)));
-        }
-        if self.rmap_unlocks.is_some() && self.rmap_unlocks != got.rmap_unlocks {
-            d.push(format!("rmap lock dropped {:?} times, expected {:?}", got.rmap_unlocks, self.rmap_unlocks));
-        }
-        d
-    }
-}
-
-impl Expected {
-    pub fn of(o: &Outcome) -> Self {
-        Self {
-            ret: o.ret().0,
-            unmaps: o.unmaps().len(),
-            warns: o.warn_count(),
-            mapped_calls: o.mapped_calls(),
-            crash: o.crash.is_some(),
-            details: Details::of(o),
-        }
-    }
-
-    /// `Err` with what differs, in words.
-    pub fn check(&self, o: &Outcome) -> Result<(), String> {
-        match (&o.crash, self.crash) {
-            (Some(c), true) => {
-                return match self.details.crash_signal {
-                    Some(sig) if !crashed_by(c, sig) => {
-                        Err(format!("crashed ({}), expected signal {sig}", c.description))
-                    }
-                    _ => Ok(()),
-                }
-            }
-            (Some(c), false) => return Err(format!("the kernel code crashed: {}", c.description)),
-            (None, true) => return Err(format!("expected a crash, but it returned {}", o.ret())),
-            (None, false) => {}
-        }
-        let got = Self::of(o);
-        let mut diffs = Vec::new();
-        if got.ret != self.ret {
-            diffs.push(format!("returned {}, expected {}", crate::Ret(got.ret), crate::Ret(self.ret)));
-        }
-        if got.unmaps != self.unmaps {
-            diffs.push(format!("unmapped {} times, expected {}", got.unmaps, self.unmaps));
-        }
-        if got.warns != self.warns {
-            let list: Vec<String> = o.warns.iter().map(|w| w.to_string()).collect();
-            diffs.push(format!("{} WARNs, expected {} [{}]", got.warns, self.warns, list.join("; ")));
-        }
-        if got.mapped_calls != self.mapped_calls {
-            diffs.push(format!("mapped() called {} times, expected {}", got.mapped_calls, self.mapped_calls));
-        }
-        diffs.extend(self.details.differences(&got.details));
-        if diffs.is_empty() {
-            Ok(())
-        } else {
-            Err(diffs.join(", "))
-        }
-    }
-
-    pub fn with(self, details: Details) -> Self {
-        Self { details, ..self }
-    }
-}
-
+/// One scenario of the catalogue and what the kernel code does with it.
 pub struct Entry {
     pub name: &'static str,
-    /// The kernel function that decides it, and why.
+    /// Why, in the kernel's words, starting with the kernel function that
+    /// decides it: a failing test prints where that function is.
     pub why: &'static str,
     pub scenario: Scenario,
     pub expected: Expected,
-    /// Capability names (see `Capabilities::names`) the tree must have.
-    pub requires: &'static [&'static str],
+    /// What the tree must be able to express.
+    pub requires: &'static [Cap],
 }
 
 impl Entry {
     /// `Err` with the reason when `caps` cannot express this entry.
     pub fn applicable(&self, caps: &Capabilities) -> Result<(), String> {
-        let have = caps.names();
-        let missing: Vec<&str> = self.requires.iter().copied().filter(|r| !have.contains(r)).collect();
-        if missing.is_empty() {
-            Ok(())
-        } else {
-            Err(format!("not applicable: the tree lacks {}", missing.join(", ")))
-        }
+        applicable(self.requires, caps)
+    }
+
+    /// The kernel function `why` starts with.
+    pub fn function(&self) -> &'static str {
+        let end = self.why.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(self.why.len());
+        &self.why[..end]
+    }
+}
+
+/// `Err` naming what `caps` lacks of `requires`.
+pub fn applicable(requires: &[Cap], caps: &Capabilities) -> Result<(), String> {
+    let missing: Vec<&str> = requires.iter().filter(|c| !caps.has(**c)).map(|c| c.name()).collect();
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("not applicable: the tree lacks {}", missing.join(", ")))
     }
 }
 
@@ -206,24 +50,10 @@ fn expect(ret: i32, unmaps: usize, warns: u32, mapped_calls: usize) -> Expected 
     Expected { ret, unmaps, warns, mapped_calls, crash: false, details: Details::default() }
 }
 
-/// The runner died of `sig`, or, in the sanitizer build, a sanitizer caught
-/// the fault first and reported it: ASan the signal (`AddressSanitizer: SEGV
-/// on ...`), UBSan a NULL dereference before it happens (`runtime error:
-/// member access within null pointer`).
-fn crashed_by(c: &crate::outcome::Crash, sig: i32) -> bool {
-    let name = nix::sys::signal::Signal::try_from(sig).map(|s| s.as_str().trim_start_matches("SIG").to_string());
-    let asan = name.is_ok_and(|n| c.description.contains(&format!("AddressSanitizer: {n} ")));
-    let ubsan_null =
-        sig == SIGSEGV && c.description.contains("runtime error:") && c.description.contains("null pointer");
-    c.signal == Some(sig) || asan || ubsan_null
-}
-
 /// A crash by `signal`: the kernel code itself faulted, not a BUG() or a sanitizer.
 fn crash(signal: i32) -> Expected {
     Expected { crash: true, ..expect(0, 0, 0, 0) }.with(Details { crash_signal: Some(signal), ..Details::default() })
 }
-
-const SIGSEGV: i32 = 11;
 
 fn remap_failing(err: i32) -> Scenario {
     Scenario { remap: Injection::always(err), ..Scenario::remap_full(0x1000) }
@@ -245,44 +75,44 @@ pub fn catalogue() -> Vec<Entry> {
         Entry {
             name: "remap_failure_with_override_returns_override_and_unmaps_the_vma",
             why: "mmap_action_finish: on error and not compat, do_munmap() the VMA and return error_override ?: err",
-            scenario: Scenario { error_override: EAGAIN, ..remap_failing(ENOMEM) },
+            scenario: Scenario { error_override: -EAGAIN, ..remap_failing(-ENOMEM) },
             // The length is vma_pages(vma) << PAGE_SHIFT: bytes, the whole VMA.
-            expected: expect(EAGAIN, 1, 0, 0).with(Details { munmap_len: Some(4 * PAGE_SIZE), ..Details::default() }),
+            expected: expect(-EAGAIN, 1, 0, 0).with(Details { munmap_len: Some(4 * PAGE_SIZE), ..Details::default() }),
             requires: &[],
         },
         Entry {
             name: "remap_failure_without_override_returns_the_raw_error_and_unmaps",
             why: "mmap_action_finish: with no override the action's own error is returned, after the unmap",
-            scenario: remap_failing(ENOMEM),
-            expected: expect(ENOMEM, 1, 0, 0),
+            scenario: remap_failing(-ENOMEM),
+            expected: expect(-ENOMEM, 1, 0, 0),
             requires: &[],
         },
         Entry {
             name: "compat_remap_failure_returns_the_raw_error_and_does_not_unmap",
             why: "mmap_action_finish: \"If this is invoked from the compatibility layer, post-mmap() hook logic will handle cleanup for us\"",
-            scenario: Scenario { error_override: EAGAIN, is_compat: true, ..remap_failing(ENOMEM) },
-            expected: expect(ENOMEM, 0, 0, 0),
-            requires: &["is_compat"],
+            scenario: Scenario { error_override: -EAGAIN, is_compat: true, ..remap_failing(-ENOMEM) },
+            expected: expect(-ENOMEM, 0, 0, 0),
+            requires: &[Cap::IsCompat],
         },
         Entry {
             name: "compat_success_still_calls_mapped",
             why: "mmap_action_finish: call_vma_mapped() runs on success whether or not the call is compat",
             scenario: Scenario { is_compat: true, ..Scenario::remap_full(0x1000) },
             expected: expect(0, 0, 0, 1),
-            requires: &["is_compat", "vm_ops_mapped"],
+            requires: &[Cap::IsCompat, Cap::VmOpsMapped],
         },
         Entry {
             name: "compat_mapped_failure_returns_the_raw_error_and_does_not_unmap",
             why: "mmap_action_finish: a mapped() error on the compat path returns before the unmap and the override",
-            scenario: Scenario { is_compat: true, error_override: EAGAIN, mapped: Injection::always(ENOMEM), ..Scenario::default() },
-            expected: expect(ENOMEM, 0, 0, 1),
-            requires: &["is_compat", "vm_ops_mapped"],
+            scenario: Scenario { is_compat: true, error_override: -EAGAIN, mapped: Injection::always(-ENOMEM), ..Scenario::default() },
+            expected: expect(-ENOMEM, 0, 0, 1),
+            requires: &[Cap::IsCompat, Cap::VmOpsMapped],
         },
         Entry {
             name: "failed_unmap_is_ignored_and_the_override_returned",
             why: "mmap_action_finish: do_munmap()'s own result is not looked at",
-            scenario: Scenario { error_override: EAGAIN, munmap: Injection::always(ENOMEM), ..remap_failing(EIO) },
-            expected: expect(EAGAIN, 1, 0, 0),
+            scenario: Scenario { error_override: -EAGAIN, munmap: Injection::always(-ENOMEM), ..remap_failing(-EIO) },
+            expected: expect(-EAGAIN, 1, 0, 0),
             requires: &[],
         },
         // error_override at its boundaries: check_mmap_action() accepts 0 and
@@ -292,49 +122,49 @@ pub fn catalogue() -> Vec<Entry> {
             why: "check_mmap_action: a zero override means none",
             scenario: nothing_with_override(0),
             expected: expect(0, 0, 0, 0),
-            requires: &["error_override"],
+            requires: &[Cap::ErrorOverride],
         },
         Entry {
             name: "override_minus_one_is_accepted",
             why: "check_mmap_action: -1 is IS_ERR_VALUE",
             scenario: nothing_with_override(-1),
             expected: expect(0, 0, 0, 0),
-            requires: &["error_override"],
+            requires: &[Cap::ErrorOverride],
         },
         Entry {
             name: "override_minus_4095_is_accepted",
             why: "check_mmap_action: -MAX_ERRNO is the last IS_ERR_VALUE",
             scenario: nothing_with_override(-4095),
             expected: expect(0, 0, 0, 0),
-            requires: &["error_override"],
+            requires: &[Cap::ErrorOverride],
         },
         Entry {
             name: "override_minus_4096_warns_and_fails_prepare_with_einval",
             why: "check_mmap_action: -4096 is past MAX_ERRNO: WARN_ON_ONCE, -EINVAL",
             scenario: nothing_with_override(-4096),
-            expected: expect(EINVAL, 0, 1, 0),
-            requires: &["error_override"],
+            expected: expect(-EINVAL, 0, 1, 0),
+            requires: &[Cap::ErrorOverride],
         },
         Entry {
             name: "override_that_is_not_an_error_fails_prepare_with_einval_and_one_warn",
             why: "check_mmap_action: WARN_ON_ONCE(override && !IS_ERR_VALUE(override)) gives -EINVAL",
             scenario: Scenario { error_override: 1, ..Scenario::default() },
-            expected: expect(EINVAL, 0, 1, 0),
-            requires: &["error_override"],
+            expected: expect(-EINVAL, 0, 1, 0),
+            requires: &[Cap::ErrorOverride],
         },
         Entry {
             name: "override_int_min_warns_and_fails_prepare_with_einval",
             why: "check_mmap_action: INT_MIN is not IS_ERR_VALUE",
             scenario: nothing_with_override(i32::MIN),
-            expected: expect(EINVAL, 0, 1, 0),
-            requires: &["error_override"],
+            expected: expect(-EINVAL, 0, 1, 0),
+            requires: &[Cap::ErrorOverride],
         },
         Entry {
             name: "override_int_max_warns_and_fails_prepare_with_einval",
             why: "check_mmap_action: INT_MAX is not an error value",
             scenario: nothing_with_override(i32::MAX),
-            expected: expect(EINVAL, 0, 1, 0),
-            requires: &["error_override"],
+            expected: expect(-EINVAL, 0, 1, 0),
+            requires: &[Cap::ErrorOverride],
         },
         // MMAP_NOTHING and vm_ops->mapped.
         Entry {
@@ -342,7 +172,7 @@ pub fn catalogue() -> Vec<Entry> {
             why: "mmap_action_complete: MMAP_NOTHING does nothing, then call_vma_mapped()",
             scenario: Scenario::default(),
             expected: expect(0, 0, 0, 1),
-            requires: &["vm_ops_mapped"],
+            requires: &[Cap::VmOpsMapped],
         },
         Entry {
             name: "successful_remap_calls_mapped_once_and_does_not_unmap",
@@ -353,14 +183,14 @@ pub fn catalogue() -> Vec<Entry> {
                 vma_flags_set: Some(vm_flags::REMAP),
                 ..Details::default()
             }),
-            requires: &["vm_ops_mapped"],
+            requires: &[Cap::VmOpsMapped],
         },
         Entry {
             name: "mapped_private_data_is_applied",
             why: "call_vma_mapped: \"if (vm_private_data != vma->vm_private_data) vma->vm_private_data = vm_private_data\"",
             scenario: Scenario { private_data: 0x1111, mapped_sets_private_data: 0xfeed, ..Scenario::default() },
             expected: expect(0, 0, 0, 1).with(Details { vma_private_data: Some(0xfeed), ..Details::default() }),
-            requires: &["vm_ops_mapped"],
+            requires: &[Cap::VmOpsMapped],
         },
         Entry {
             name: "failed_mapped_leaves_private_data_unchanged",
@@ -368,18 +198,18 @@ pub fn catalogue() -> Vec<Entry> {
             scenario: Scenario {
                 private_data: 0x1111,
                 mapped_sets_private_data: 0xfeed,
-                mapped: Injection::always(ENOMEM),
+                mapped: Injection::always(-ENOMEM),
                 ..Scenario::default()
             },
-            expected: expect(ENOMEM, 1, 0, 1).with(Details { vma_private_data: Some(0x1111), ..Details::default() }),
-            requires: &["vm_ops_mapped"],
+            expected: expect(-ENOMEM, 1, 0, 1).with(Details { vma_private_data: Some(0x1111), ..Details::default() }),
+            requires: &[Cap::VmOpsMapped],
         },
         Entry {
             name: "mapped_failure_unmaps_and_is_overridden",
             why: "mmap_action_finish: a mapped() error is an error like any other: unmap, then error_override ?: err",
-            scenario: Scenario { mapped: Injection::always(ENOMEM), error_override: EAGAIN, ..Scenario::default() },
-            expected: expect(EAGAIN, 1, 0, 1),
-            requires: &["vm_ops_mapped"],
+            scenario: Scenario { mapped: Injection::always(-ENOMEM), error_override: -EAGAIN, ..Scenario::default() },
+            expected: expect(-EAGAIN, 1, 0, 1),
+            requires: &[Cap::VmOpsMapped],
         },
         Entry {
             name: "vm_ops_without_mapped_succeed",
@@ -400,8 +230,8 @@ pub fn catalogue() -> Vec<Entry> {
             name: "remap_outside_the_vma_fails_prepare_with_efault",
             why: "remap_pfn_range_prepare: !range_in_vma_desc(desc, start, end) gives -EFAULT before anything is mapped",
             scenario: Scenario { remap_start: START - PAGE_SIZE, ..Scenario::remap_full(0x1000) },
-            expected: expect(EFAULT, 0, 0, 0),
-            requires: &["prepare_desc"],
+            expected: expect(-EFAULT, 0, 0, 0),
+            requires: &[Cap::PrepareDesc],
         },
         Entry {
             name: "partial_remap_of_a_cow_mapping_fails_prepare_with_einval",
@@ -411,15 +241,15 @@ pub fn catalogue() -> Vec<Entry> {
                 remap_size: PAGE_SIZE,
                 ..Scenario::remap_full(0x1000)
             },
-            expected: expect(EINVAL, 0, 0, 0),
-            requires: &["prepare_desc"],
+            expected: expect(-EINVAL, 0, 0, 0),
+            requires: &[Cap::PrepareDesc],
         },
         Entry {
             name: "cow_remap_sets_pgoff_to_the_pfn",
             why: "get_remap_pgoff: \"We mark the 'original' un-COW'ed pages by matching them up with vma->vm_pgoff\"",
             scenario: Scenario { vm_flags: vm_flags::PRIVATE_WRITABLE, ..Scenario::remap_full(0x1234) },
             expected: expect(0, 0, 0, 1).with(Details { vma_pgoff: Some(0x1234), ..Details::default() }),
-            requires: &["prepare_desc", "vm_ops_mapped"],
+            requires: &[Cap::PrepareDesc, Cap::VmOpsMapped],
         },
         // MMAP_IO_REMAP_PFN: prepared into a plain remap.
         Entry {
@@ -428,28 +258,28 @@ pub fn catalogue() -> Vec<Entry> {
             scenario: Scenario::io_remap_full(0x1000),
             // io_remap_pfn_range_pfn() is the identity unless the arch defines it.
             expected: expect(0, 0, 0, 1).with(Details { remap: Some((START, 0x1000, 4 * PAGE_SIZE)), ..Details::default() }),
-            requires: &["io_remap", "vm_ops_mapped"],
+            requires: &[Cap::IoRemap, Cap::VmOpsMapped],
         },
         Entry {
             name: "io_remap_outside_the_vma_fails_prepare_with_efault",
             why: "io_remap_pfn_range_prepare delegates to remap_pfn_range_prepare's range check",
             scenario: Scenario { remap_start: START - PAGE_SIZE, ..Scenario::io_remap_full(0x1000) },
-            expected: expect(EFAULT, 0, 0, 0),
-            requires: &["io_remap"],
+            expected: expect(-EFAULT, 0, 0, 0),
+            requires: &[Cap::IoRemap],
         },
         Entry {
             name: "io_remap_failure_with_override_returns_override_and_unmaps",
             why: "io_remap_pfn_range_prepare delegates to the remap; its failure takes mmap_action_finish's error path",
-            scenario: Scenario { remap: Injection::always(EIO), error_override: EAGAIN, ..Scenario::io_remap_full(0x1000) },
-            expected: expect(EAGAIN, 1, 0, 0),
-            requires: &["io_remap"],
+            scenario: Scenario { remap: Injection::always(-EIO), error_override: -EAGAIN, ..Scenario::io_remap_full(0x1000) },
+            expected: expect(-EAGAIN, 1, 0, 0),
+            requires: &[Cap::IoRemap],
         },
         Entry {
             name: "io_remap_reaching_complete_warns_returns_einval_and_unmaps",
             why: "mmap_action_complete: IO remaps \"should have been delegated\" at prepare: WARN, -EINVAL, then the error path unmaps",
             scenario: Scenario { stage: Stage::CompleteOnly, ..Scenario::io_remap_full(0x1000) },
-            expected: expect(EINVAL, 1, 1, 0),
-            requires: &["io_remap"],
+            expected: expect(-EINVAL, 1, 1, 0),
+            requires: &[Cap::IoRemap],
         },
         // MMAP_SIMPLE_IO_REMAP: __simple_ioremap_prep()'s checks, then an IO remap.
         Entry {
@@ -458,70 +288,70 @@ pub fn catalogue() -> Vec<Entry> {
             scenario: simple_ioremap_fitting(),
             // pfn = start_phys >> PAGE_SHIFT, + vm_pgoff.
             expected: expect(0, 0, 0, 1).with(Details { remap: Some((START, 0x100, 4 * PAGE_SIZE)), ..Details::default() }),
-            requires: &["simple_ioremap", "vm_ops_mapped"],
+            requires: &[Cap::SimpleIoremap, Cap::VmOpsMapped],
         },
         Entry {
             name: "simple_ioremap_with_pgoff_maps_from_that_page",
             why: "__simple_ioremap_prep: \"We start the mapping 'vm_pgoff' pages into the area\": pfn += vm_pgoff",
             scenario: Scenario { pgoff: 1, ..Scenario::simple_ioremap(0x100000, 5 * PAGE_SIZE) },
             expected: expect(0, 0, 0, 1).with(Details { remap: Some((START, 0x101, 4 * PAGE_SIZE)), ..Details::default() }),
-            requires: &["simple_ioremap", "vm_ops_mapped"],
+            requires: &[Cap::SimpleIoremap, Cap::VmOpsMapped],
         },
         Entry {
             name: "simple_ioremap_with_pgoff_that_no_longer_fits_fails_prepare_with_einval",
             why: "__simple_ioremap_prep: pages -= vm_pgoff, then \"Can we fit all of the mapping?\"",
             scenario: Scenario { pgoff: 1, ..simple_ioremap_fitting() },
-            expected: expect(EINVAL, 0, 0, 0),
-            requires: &["simple_ioremap"],
+            expected: expect(-EINVAL, 0, 0, 0),
+            requires: &[Cap::SimpleIoremap],
         },
         Entry {
             name: "simple_ioremap_counts_the_offset_into_its_first_page",
             why: "__simple_ioremap_prep: size += start_phys & ~PAGE_MASK: 0x2900 bytes from 0x100800 span four pages",
             scenario: Scenario::simple_ioremap(0x100800, 0x2900),
             expected: expect(0, 0, 0, 1).with(Details { remap: Some((START, 0x100, 4 * PAGE_SIZE)), ..Details::default() }),
-            requires: &["simple_ioremap", "vm_ops_mapped"],
+            requires: &[Cap::SimpleIoremap, Cap::VmOpsMapped],
         },
         Entry {
             name: "cow_simple_ioremap_remaps_the_whole_vma_and_sets_pgoff_to_the_pfn",
             why: "simple_ioremap_prepare: mmap_action_ioremap_full() covers the VMA, which get_remap_pgoff() requires of a CoW mapping",
             scenario: Scenario { vm_flags: vm_flags::PRIVATE_WRITABLE, ..simple_ioremap_fitting() },
             expected: expect(0, 0, 0, 1).with(Details { vma_pgoff: Some(0x100), ..Details::default() }),
-            requires: &["simple_ioremap", "vm_ops_mapped"],
+            requires: &[Cap::SimpleIoremap, Cap::VmOpsMapped],
         },
         Entry {
             name: "simple_ioremap_smaller_than_the_vma_fails_prepare_with_einval",
             why: "__simple_ioremap_prep: \"Can we fit all of the mapping?\" (vm_len >> PAGE_SHIFT) > pages",
             scenario: Scenario::simple_ioremap(0x100000, PAGE_SIZE),
-            expected: expect(EINVAL, 0, 0, 0),
-            requires: &["simple_ioremap"],
+            expected: expect(-EINVAL, 0, 0, 0),
+            requires: &[Cap::SimpleIoremap],
         },
         Entry {
             name: "simple_ioremap_wrapping_physical_memory_fails_prepare_with_einval",
             why: "__simple_ioremap_prep: start_phys + size < start_phys",
             scenario: Scenario::simple_ioremap(u64::MAX - PAGE_SIZE, 4 * PAGE_SIZE),
-            expected: expect(EINVAL, 0, 0, 0),
-            requires: &["simple_ioremap"],
+            expected: expect(-EINVAL, 0, 0, 0),
+            requires: &[Cap::SimpleIoremap],
         },
         Entry {
             name: "simple_ioremap_with_pgoff_past_the_region_fails_prepare_with_einval",
             why: "__simple_ioremap_prep: vm_pgoff > pages",
             scenario: Scenario { pgoff: 5, ..simple_ioremap_fitting() },
-            expected: expect(EINVAL, 0, 0, 0),
-            requires: &["simple_ioremap"],
+            expected: expect(-EINVAL, 0, 0, 0),
+            requires: &[Cap::SimpleIoremap],
         },
         Entry {
             name: "simple_ioremap_remap_failure_unmaps",
             why: "simple_ioremap_prepare delegates to the remap; its failure takes mmap_action_finish's error path",
-            scenario: Scenario { remap: Injection::always(ENOMEM), ..simple_ioremap_fitting() },
-            expected: expect(ENOMEM, 1, 0, 0),
-            requires: &["simple_ioremap"],
+            scenario: Scenario { remap: Injection::always(-ENOMEM), ..simple_ioremap_fitting() },
+            expected: expect(-ENOMEM, 1, 0, 0),
+            requires: &[Cap::SimpleIoremap],
         },
         Entry {
             name: "simple_ioremap_reaching_complete_warns_returns_einval_and_unmaps",
             why: "mmap_action_complete: simple IO remaps \"should have been delegated\" at prepare",
             scenario: Scenario { stage: Stage::CompleteOnly, ..simple_ioremap_fitting() },
-            expected: expect(EINVAL, 1, 1, 0),
-            requires: &["simple_ioremap"],
+            expected: expect(-EINVAL, 1, 1, 0),
+            requires: &[Cap::SimpleIoremap],
         },
         // MMAP_MAP_KERNEL_PAGES.
         Entry {
@@ -533,43 +363,43 @@ pub fn catalogue() -> Vec<Entry> {
                 vma_flags_set: Some(vm_flags::MIXEDMAP),
                 ..Details::default()
             }),
-            requires: &["map_kernel_pages", "vm_ops_mapped"],
+            requires: &[Cap::MapKernelPages, Cap::VmOpsMapped],
         },
         Entry {
             name: "map_kernel_pages_on_a_pfnmap_warns",
             why: "map_kernel_pages_prepare: VM_WARN_ON_ONCE(vma_desc_test(desc, VMA_PFNMAP_BIT))",
             scenario: Scenario { vm_flags: Scenario::default().vm_flags | vm_flags::PFNMAP, ..Scenario::map_kernel_pages() },
             expected: expect(0, 0, 1, 1),
-            requires: &["map_kernel_pages", "vm_ops_mapped"],
+            requires: &[Cap::MapKernelPages, Cap::VmOpsMapped],
         },
         Entry {
             name: "map_kernel_pages_without_the_mmap_lock_warns",
             why: "map_kernel_pages_prepare: VM_WARN_ON_ONCE(mmap_read_trylock(desc->mm)): the caller must hold mmap_lock",
             scenario: Scenario { mmap_unlocked: true, ..Scenario::map_kernel_pages() },
             expected: expect(0, 0, 1, 1),
-            requires: &["map_kernel_pages", "vm_ops_mapped"],
+            requires: &[Cap::MapKernelPages, Cap::VmOpsMapped],
         },
         Entry {
             name: "map_kernel_pages_insert_failure_with_override_returns_override_and_unmaps",
             why: "map_kernel_pages_complete: insert_pages()'s error takes mmap_action_finish's error path",
-            scenario: Scenario { insert_pages: Injection::always(ENOMEM), error_override: EAGAIN, ..Scenario::map_kernel_pages() },
-            expected: expect(EAGAIN, 1, 0, 0),
-            requires: &["map_kernel_pages"],
+            scenario: Scenario { insert_pages: Injection::always(-ENOMEM), error_override: -EAGAIN, ..Scenario::map_kernel_pages() },
+            expected: expect(-EAGAIN, 1, 0, 0),
+            requires: &[Cap::MapKernelPages],
         },
         Entry {
             name: "map_kernel_pages_outside_the_vma_fails_prepare_with_efault",
             why: "map_kernel_pages_prepare: !range_in_vma_desc(desc, addr, end) gives -EFAULT",
             scenario: Scenario { kernel_nr_pages: 5, ..Scenario::map_kernel_pages() },
-            expected: expect(EFAULT, 0, 0, 0),
-            requires: &["map_kernel_pages"],
+            expected: expect(-EFAULT, 0, 0, 0),
+            requires: &[Cap::MapKernelPages],
         },
         // Unknown action types.
         Entry {
             name: "unknown_action_type_warns_and_fails_prepare_with_einval",
             why: "mmap_action_prepare: a type no case handles falls through to WARN_ON_ONCE(1) and -EINVAL",
             scenario: Scenario { action: ActionType(99), ..Scenario::default() },
-            expected: expect(EINVAL, 0, 1, 0),
-            requires: &["prepare_desc"],
+            expected: expect(-EINVAL, 0, 1, 0),
+            requires: &[Cap::PrepareDesc],
         },
         // The rmap lock.
         Entry {
@@ -577,13 +407,13 @@ pub fn catalogue() -> Vec<Entry> {
             why: "mmap_action_finish: maybe_rmap_unlock_action() runs on success too",
             scenario: Scenario { hide_from_rmap_until_complete: true, ..Scenario::remap_full(0x1000) },
             expected: expect(0, 0, 0, 1).with(Details { rmap_unlocks: Some(1), ..Details::default() }),
-            requires: &["vm_ops_mapped"],
+            requires: &[Cap::VmOpsMapped],
         },
         Entry {
             name: "hidden_remap_failure_drops_the_rmap_lock_and_unmaps",
             why: "mmap_action_finish: \"do_munmap() might take rmap lock, so release if held\"",
-            scenario: Scenario { hide_from_rmap_until_complete: true, ..remap_failing(ENOMEM) },
-            expected: expect(ENOMEM, 1, 0, 0).with(Details { rmap_unlocks: Some(1), ..Details::default() }),
+            scenario: Scenario { hide_from_rmap_until_complete: true, ..remap_failing(-ENOMEM) },
+            expected: expect(-ENOMEM, 1, 0, 0).with(Details { rmap_unlocks: Some(1), ..Details::default() }),
             requires: &[],
         },
         Entry {
@@ -604,9 +434,9 @@ pub fn catalogue() -> Vec<Entry> {
         Entry {
             name: "compat_vma_mmap_remap_failure_returns_the_raw_error_without_unmapping",
             why: "__compat_vma_mmap: mmap_action_complete(vma, &desc->action, /*is_compat=*/true)",
-            scenario: Scenario { stage: Stage::CompatVmaMmap, error_override: EAGAIN, ..remap_failing(ENOMEM) },
-            expected: expect(ENOMEM, 0, 0, 0),
-            requires: &["compat_vma_mmap"],
+            scenario: Scenario { stage: Stage::CompatVmaMmap, error_override: -EAGAIN, ..remap_failing(-ENOMEM) },
+            expected: expect(-ENOMEM, 0, 0, 0),
+            requires: &[Cap::CompatVmaMmap],
         },
         Entry {
             name: "compat_vma_mmap_remap_outside_the_vma_fails_with_efault",
@@ -616,8 +446,8 @@ pub fn catalogue() -> Vec<Entry> {
                 remap_start: START - PAGE_SIZE,
                 ..Scenario::remap_full(0x1000)
             },
-            expected: expect(EFAULT, 0, 0, 0),
-            requires: &["compat_vma_mmap"],
+            expected: expect(-EFAULT, 0, 0, 0),
+            requires: &[Cap::CompatVmaMmap],
         },
         Entry {
             name: "compat_vma_mmap_success_remaps_and_calls_mapped",
@@ -628,28 +458,28 @@ pub fn catalogue() -> Vec<Entry> {
                 vma_flags_set: Some(vm_flags::REMAP),
                 ..Details::default()
             }),
-            requires: &["compat_vma_mmap", "vm_ops_mapped"],
+            requires: &[Cap::CompatVmaMmap, Cap::VmOpsMapped],
         },
         Entry {
             name: "compat_vma_mmap_keeps_the_vmas_pgoff",
             why: "compat_set_desc_from_vma: desc->pgoff = vma_start_pgoff(vma), then compat_set_vma_from_desc sets it back",
             scenario: Scenario { stage: Stage::CompatVmaMmap, pgoff: 5, ..Scenario::remap_full(0x1000) },
             expected: expect(0, 0, 0, 1).with(Details { vma_pgoff: Some(5), ..Details::default() }),
-            requires: &["compat_vma_mmap", "vm_ops_mapped"],
+            requires: &[Cap::CompatVmaMmap, Cap::VmOpsMapped],
         },
         Entry {
             name: "compat_vma_mmap_returns_the_mmap_prepare_hooks_error",
             why: "compat_vma_mmap: err = vfs_mmap_prepare(file, &desc); if (err) return err;",
-            scenario: Scenario { stage: Stage::CompatVmaMmap, mmap_prepare_ret: ENOMEM, ..Scenario::remap_full(0x1000) },
-            expected: expect(ENOMEM, 0, 0, 0),
-            requires: &["compat_vma_mmap"],
+            scenario: Scenario { stage: Stage::CompatVmaMmap, mmap_prepare_ret: -ENOMEM, ..Scenario::remap_full(0x1000) },
+            expected: expect(-ENOMEM, 0, 0, 0),
+            requires: &[Cap::CompatVmaMmap],
         },
         Entry {
             name: "compat_vma_mmap_never_drops_an_rmap_lock_it_does_not_hold",
             why: "compat_vma_mmap: \"being invoked from .mmmap means we don't have to enforce this\": hide_from_rmap_until_complete = false",
             scenario: Scenario { stage: Stage::CompatVmaMmap, hide_from_rmap_until_complete: true, ..Scenario::remap_full(0x1000) },
             expected: expect(0, 0, 0, 1).with(Details { rmap_unlocks: Some(0), ..Details::default() }),
-            requires: &["compat_vma_mmap", "vm_ops_mapped"],
+            requires: &[Cap::CompatVmaMmap, Cap::VmOpsMapped],
         },
         Entry {
             name: "compat_vma_mmap_partial_cow_remap_fails_with_einval",
@@ -660,38 +490,38 @@ pub fn catalogue() -> Vec<Entry> {
                 remap_size: PAGE_SIZE,
                 ..Scenario::remap_full(0x1000)
             },
-            expected: expect(EINVAL, 0, 0, 0),
-            requires: &["compat_vma_mmap"],
+            expected: expect(-EINVAL, 0, 0, 0),
+            requires: &[Cap::CompatVmaMmap],
         },
         // The nommu variants, compiled as nommu_<name> under MMU headers.
         Entry {
             name: "nommu_remap_warns_at_prepare_and_complete_and_fails_with_einval",
-            why: "nommu mmap_action_prepare/complete: \"nommu cannot handle these\": WARN in each, -EINVAL from complete, then the error path unmaps",
+            why: "nommu_mmap_action_complete: WARN_ON_ONCE(1); /* nommu cannot handle this. */ err = -EINVAL, after prepare's own WARN; then the error path unmaps",
             scenario: Scenario { stage: Stage::Nommu, ..Scenario::remap_full(0x1000) },
-            expected: expect(EINVAL, 1, 2, 0),
-            requires: &["nommu_variants", "is_compat"],
+            expected: expect(-EINVAL, 1, 2, 0),
+            requires: &[Cap::NommuVariants, Cap::IsCompat],
         },
         Entry {
             name: "nommu_nothing_succeeds_and_calls_mapped",
-            why: "nommu mmap_action_complete: MMAP_NOTHING, then mmap_action_finish as on MMU",
+            why: "nommu_mmap_action_complete: MMAP_NOTHING breaks to mmap_action_finish, as on MMU",
             scenario: Scenario { stage: Stage::Nommu, ..Scenario::default() },
             expected: expect(0, 0, 0, 1),
-            requires: &["nommu_variants", "is_compat", "vm_ops_mapped"],
+            requires: &[Cap::NommuVariants, Cap::IsCompat, Cap::VmOpsMapped],
         },
         // The hook era (6.19 to 7.1), before error_override replaced the hooks.
         Entry {
             name: "error_hook_that_clears_the_error_warns_after_unmapping",
             why: "mmap_action_finish (hook era): err = action->error_hook(err); \"The caller should not clear the error.\" VM_WARN_ON_ONCE(!err)",
-            scenario: Scenario { error_hook_clears: true, ..remap_failing(ENOMEM) },
+            scenario: Scenario { error_hook_clears: true, ..remap_failing(-ENOMEM) },
             expected: expect(0, 1, 1, 0),
-            requires: &["error_hook"],
+            requires: &[Cap::ErrorHook],
         },
         Entry {
             name: "failing_success_hook_unmaps_the_vma",
             why: "mmap_action_finish (7.1): a success_hook error takes the error path and unmaps; before 7.1 it returned without unmapping",
-            scenario: Scenario { success_hook: Some(ENOMEM), vm_ops: VmOps::None, ..Scenario::remap_full(0x1000) },
-            expected: expect(ENOMEM, 1, 0, 0),
-            requires: &["success_hook"],
+            scenario: Scenario { success_hook: Some(-ENOMEM), vm_ops: VmOps::None, ..Scenario::remap_full(0x1000) },
+            expected: expect(-ENOMEM, 1, 0, 0),
+            requires: &[Cap::SuccessHook],
         },
         // /dev/mem, end to end: its hook, then prepare and complete.
         Entry {
@@ -703,63 +533,63 @@ pub fn catalogue() -> Vec<Entry> {
                 vma_flags_set: Some(vm_flags::REMAP),
                 ..Details::default()
             }),
-            requires: &["devmem"],
+            requires: &[Cap::Devmem],
         },
         Entry {
             name: "devmem_sets_vm_ops_of_its_own",
             why: "mmap_mem_prepare: desc->vm_ops = &mmap_mem_ops, whatever the descriptor had; it has no mapped()",
             scenario: Scenario { vm_ops: VmOps::WithMapped, ..Scenario::devmem(0x100) },
             expected: expect(0, 0, 0, 0),
-            requires: &["devmem"],
+            requires: &[Cap::Devmem],
         },
         Entry {
             name: "devmem_remap_failure_reaches_userspace_as_eagain_and_unmaps",
             why: "mmap_mem_prepare sets error_override = -EAGAIN: \"very plausible userspace might treat [it] differently\"",
-            scenario: Scenario { remap: Injection::always(ENOMEM), ..Scenario::devmem(0x100) },
-            expected: expect(EAGAIN, 1, 0, 0),
-            requires: &["devmem"],
+            scenario: Scenario { remap: Injection::always(-ENOMEM), ..Scenario::devmem(0x100) },
+            expected: expect(-EAGAIN, 1, 0, 0),
+            requires: &[Cap::Devmem],
         },
         Entry {
             name: "devmem_offset_that_does_not_fit_phys_addr_t_is_einval",
             why: "mmap_mem_prepare: \"Does it even fit in phys_addr_t?\" offset >> PAGE_SHIFT != pgoff",
             scenario: Scenario::devmem(1 << 60),
-            expected: expect(EINVAL, 0, 0, 0),
-            requires: &["devmem"],
+            expected: expect(-EINVAL, 0, 0, 0),
+            requires: &[Cap::Devmem],
         },
         Entry {
             name: "devmem_range_wrapping_physical_memory_is_einval",
             why: "mmap_mem_prepare: \"It's illegal to wrap around the end of the physical address space.\"",
             scenario: Scenario::devmem(u64::MAX >> 12),
-            expected: expect(EINVAL, 0, 0, 0),
-            requires: &["devmem"],
+            expected: expect(-EINVAL, 0, 0, 0),
+            requires: &[Cap::Devmem],
         },
         Entry {
             name: "devmem_invalid_physical_range_is_einval",
             why: "mmap_mem_prepare: !valid_mmap_phys_addr_range() gives -EINVAL",
             scenario: Scenario { devmem_deny: devmem_deny::VALID_RANGE, ..Scenario::devmem(0x100) },
-            expected: expect(EINVAL, 0, 0, 0),
-            requires: &["devmem"],
+            expected: expect(-EINVAL, 0, 0, 0),
+            requires: &[Cap::Devmem],
         },
         Entry {
             name: "devmem_private_mapping_refused_is_enosys",
             why: "mmap_mem_prepare: !private_mapping_ok() gives -ENOSYS",
             scenario: Scenario { devmem_deny: devmem_deny::PRIVATE_MAPPING, ..Scenario::devmem(0x100) },
-            expected: expect(ENOSYS, 0, 0, 0),
-            requires: &["devmem"],
+            expected: expect(-ENOSYS, 0, 0, 0),
+            requires: &[Cap::Devmem],
         },
         Entry {
             name: "devmem_disallowed_range_is_eperm",
             why: "mmap_mem_prepare: !range_is_allowed() gives -EPERM",
             scenario: Scenario { devmem_deny: devmem_deny::RANGE_ALLOWED, ..Scenario::devmem(0x100) },
-            expected: expect(EPERM, 0, 0, 0),
-            requires: &["devmem"],
+            expected: expect(-EPERM, 0, 0, 0),
+            requires: &[Cap::Devmem],
         },
         Entry {
             name: "devmem_disallowed_protection_is_einval",
             why: "mmap_mem_prepare: !phys_mem_access_prot_allowed() gives -EINVAL",
             scenario: Scenario { devmem_deny: devmem_deny::PROT_ALLOWED, ..Scenario::devmem(0x100) },
-            expected: expect(EINVAL, 0, 0, 0),
-            requires: &["devmem"],
+            expected: expect(-EINVAL, 0, 0, 0),
+            requires: &[Cap::Devmem],
         },
     ]
 }

@@ -10,6 +10,7 @@ pub mod bisect;
 pub mod catalogue;
 pub mod compare;
 mod error;
+pub mod expect;
 #[cfg(feature = "linked")]
 pub mod linked;
 pub mod outcome;

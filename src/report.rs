@@ -81,7 +81,7 @@ pub fn ktap(m: &Manifest, rows: &[Row]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::catalogue::Expected;
+    use crate::expect::Expected;
 
     fn row(name: &'static str, status: Status) -> Row {
         let e = Expected { ret: 0, unmaps: 0, warns: 0, mapped_calls: 0, crash: false, details: Default::default() };

@@ -2,7 +2,8 @@
 //! `bisect-run`, `diff` and `review` report.
 
 use crate::backend::{Backend, RunError};
-use crate::catalogue::{catalogue, Entry, Expected};
+use crate::catalogue::{catalogue, Entry};
+use crate::expect::Expected;
 use crate::outcome::Outcome;
 use serde::Serialize;
 

@@ -127,7 +127,7 @@ fn tools_testing_vma_step(base: &Path, sanitize: bool) -> Duration {
     median(times)
 }
 
-/// `cargo test --test behaviour` after each change, on a scratch tree and
+/// `cargo test --test catalogue` after each change, on a scratch tree and
 /// cache: the build (build.rs, Rust recompile and relink) apart from the
 /// run (which includes cargo's up-to-date check).
 fn cargo_test_loop(base: &Path) -> Vec<(String, Duration, Duration)> {
@@ -136,7 +136,7 @@ fn cargo_test_loop(base: &Path) -> Vec<(String, Duration, Duration)> {
     copy_tree(base, &tree);
     let cargo = |tree: Option<&Path>| {
         let mut c = Command::new(env!("CARGO"));
-        c.current_dir(env!("CARGO_MANIFEST_DIR")).arg("test").arg("--test").arg("behaviour").arg("-q");
+        c.current_dir(env!("CARGO_MANIFEST_DIR")).arg("test").arg("--test").arg("catalogue").arg("-q");
         if let Some(t) = tree {
             c.env("KERNEL_SRC", t).env("MMHARNESS_CACHE", scratch.path().join("cache"));
         }
@@ -203,7 +203,7 @@ fn main() {
     }
     println!("\npeak memory of any one process in a step: {:.0} MB", children_peak_mb());
 
-    println!("\n## `cargo test --test behaviour` against a scratch KERNEL_SRC\n");
+    println!("\n## `cargo test --test catalogue` against a scratch KERNEL_SRC\n");
     println!("| change | build (build.rs, recompile, relink) | test run |\n|---|---|---|");
     for (name, build, test) in cargo_test_loop(&base) {
         println!("| {name} | {} | {} |", secs(build), secs(test));
