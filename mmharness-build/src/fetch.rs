@@ -4,8 +4,10 @@
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use std::io::{Read, Seek};
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Child, Command, Stdio};
 
 /// The series the harness tests by default.
 pub const DEFAULT_SERIES: &str = "7.3";
@@ -136,7 +138,8 @@ impl PrivateApt {
     fn command(&self, tool: &'static str) -> Command {
         let d = self.dir.path();
         let mut c = Command::new(tool);
-        c.arg("-o")
+        dies_with_us(&mut c)
+            .arg("-o")
             .arg(format!("Dir::Etc::SourceList={}", d.join("sources.list").display()))
             .args(["-o", "Dir::Etc::SourceParts=/dev/null"])
             .arg("-o")
@@ -148,11 +151,33 @@ impl PrivateApt {
     }
 }
 
-fn run(mut cmd: Command, what: &str, tool: &'static str) -> Result<String, FetchError> {
-    let out = cmd.output().map_err(|e| match e.kind() {
+/// Makes a child die with the thread that spawned it (each is waited for in
+/// that thread): a killed fetch leaves no apt-get, dpkg-deb or tar running.
+fn dies_with_us(cmd: &mut Command) -> &mut Command {
+    let parent = nix::unistd::getpid();
+    // SAFETY: the closure makes two system calls and allocates nothing, as a
+    // child between fork and exec must.
+    unsafe {
+        cmd.pre_exec(move || {
+            nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGKILL)?;
+            // The parent may have died before the call: no signal would come.
+            if nix::unistd::getppid() != parent {
+                return Err(nix::errno::Errno::ESRCH.into());
+            }
+            Ok(())
+        })
+    }
+}
+
+fn spawn_error(e: std::io::Error, what: &str, tool: &'static str) -> FetchError {
+    match e.kind() {
         std::io::ErrorKind::NotFound => FetchError::NoTool(tool),
         _ => FetchError::Io { context: what.to_string(), source: e },
-    })?;
+    }
+}
+
+fn run(mut cmd: Command, what: &str, tool: &'static str) -> Result<String, FetchError> {
+    let out = cmd.output().map_err(|e| spawn_error(e, what, tool))?;
     if !out.status.success() {
         return Err(FetchError::Command {
             what: what.to_string(),
@@ -199,23 +224,66 @@ fn download(package: &str, debs: &Path) -> Result<(String, PathBuf), FetchError>
     Ok((version, file))
 }
 
+/// Runs `stages` as a shell pipeline with `pipefail` would, each one's
+/// output into the next one's input, every process dying with us.
+fn pipeline(stages: Vec<(&'static str, Command)>, what: &str) -> Result<(), FetchError> {
+    let last = stages.len() - 1;
+    let mut running: Vec<(&'static str, Child, std::fs::File)> = Vec::new();
+    let mut input = None;
+    for (i, (tool, mut cmd)) in stages.into_iter().enumerate() {
+        // A file, not a pipe: a full pipe that nobody reads would stall the pipeline.
+        let errors = io(|| "creating a temp file".into(), tempfile::tempfile())?;
+        cmd.stderr(io(|| "creating a temp file".into(), errors.try_clone())?);
+        if let Some(previous) = input.take() {
+            cmd.stdin(Stdio::from(previous));
+        }
+        if i < last {
+            cmd.stdout(Stdio::piped());
+        }
+        match dies_with_us(&mut cmd).spawn() {
+            Ok(mut child) => {
+                input = child.stdout.take();
+                running.push((tool, child, errors));
+            }
+            Err(e) => {
+                for (_, mut child, _) in running {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                }
+                return Err(spawn_error(e, what, tool));
+            }
+        }
+    }
+    let mut failures = Vec::new();
+    for (tool, mut child, mut errors) in running {
+        let status = io(|| format!("waiting for {tool}"), child.wait())?;
+        if !status.success() {
+            let mut text = String::new();
+            let _ = errors.rewind().and_then(|()| errors.read_to_string(&mut text));
+            failures.push(format!("{tool} ({status}): {}", text.trim()));
+        }
+    }
+    if failures.is_empty() {
+        Ok(())
+    } else {
+        Err(FetchError::Command { what: what.to_string(), output: failures.join("\n") })
+    }
+}
+
 /// Unpacks the kernel tarball inside `deb` into `dest`, only `paths`, with
 /// fresh mtimes (`--touch`): the package's own would hide a newer point
 /// release from cargo's change detection.
 fn unpack(deb: &Path, package: &str, dest: &Path, paths: &[&str]) -> Result<(), FetchError> {
     io(|| format!("creating {}", dest.display()), std::fs::create_dir_all(dest))?;
-    let tarball = format!("./usr/src/{package}.tar.xz");
-    let members: Vec<String> = paths.iter().map(|p| format!("{package}/{p}")).collect();
-    let mut cmd = Command::new("bash");
-    cmd.arg("-c")
-        .arg(r#"set -o pipefail; deb=$1 tarball=$2 dest=$3; shift 3; dpkg-deb --fsys-tarfile "$deb" | tar -xO "$tarball" | tar -xJ --touch --strip-components=1 -C "$dest" "$@""#)
-        .arg("unpack")
-        .arg(deb)
-        .arg(&tarball)
+    let mut data = Command::new("dpkg-deb");
+    data.arg("--fsys-tarfile").arg(deb);
+    let mut tarball = Command::new("tar");
+    tarball.args(["-xOf", "-"]).arg(format!("./usr/src/{package}.tar.xz"));
+    let mut tree = Command::new("tar");
+    tree.args(["-xJf", "-", "--touch", "--strip-components=1", "-C"])
         .arg(dest)
-        .args(&members);
-    run(cmd, "unpacking the kernel source", "dpkg-deb")?;
-    Ok(())
+        .args(paths.iter().map(|p| format!("{package}/{p}")));
+    pipeline(vec![("dpkg-deb", data), ("tar", tarball), ("tar", tree)], "unpacking the kernel source")
 }
 
 /// The tree of `linux-source-<series>` in the cache, fetched or re-unpacked
@@ -233,6 +301,18 @@ pub fn ensure(series: &str, cache: &Path) -> Result<FetchedTree, FetchError> {
     let lock_path = trees.join(format!(".{package}.lock"));
     let lock = io(|| format!("opening {}", lock_path.display()), std::fs::File::create(&lock_path))?;
     io(|| format!("locking {}", lock_path.display()), lock.lock())?;
+
+    // Under the lock no other fetch of the package runs: a staging dir is
+    // what a killed one left. Staging dirs are named after their package
+    // (Debian's names have no `_`), so that a fetch of one series never
+    // removes another's.
+    let prefix = format!("unpack-{package}_");
+    for entry in io(|| format!("listing {}", trees.display()), std::fs::read_dir(&trees))?.flatten() {
+        if entry.file_name().to_string_lossy().starts_with(&prefix) {
+            let path = entry.path();
+            io(|| format!("removing {}", path.display()), std::fs::remove_dir_all(&path))?;
+        }
+    }
 
     let existing: Option<TreeManifest> =
         std::fs::read_to_string(&manifest_path).ok().and_then(|t| serde_json::from_str(&t).ok());
@@ -255,8 +335,7 @@ pub fn ensure(series: &str, cache: &Path) -> Result<FetchedTree, FetchError> {
         }
     };
 
-    let staging =
-        io(|| "creating a staging dir".into(), tempfile::Builder::new().prefix("unpack-").tempdir_in(&trees))?;
+    let staging = io(|| "creating a staging dir".into(), tempfile::Builder::new().prefix(&prefix).tempdir_in(&trees))?;
     unpack(&deb, &package, &staging.path().join("tree"), UNPACKED_PATHS)?;
     let manifest = TreeManifest { package: package.clone(), version, sha256, deb, paths: wanted };
     io(
@@ -393,5 +472,16 @@ mod tests {
         assert!(age.as_secs() < 60);
         // Nothing changed now: nothing is done.
         assert!(!ensure("9.9", &cache).unwrap().changed);
+
+        let trees = cache.join("trees");
+        let left = trees.join("unpack-linux-source-9.9_a1b2c3/tree/mm");
+        std::fs::create_dir_all(&left).unwrap();
+        std::fs::write(left.join("util.c"), "half").unwrap();
+        // Another series' staging dir may belong to a fetch running now.
+        let other = trees.join("unpack-linux-source-9.8_d4e5f6");
+        std::fs::create_dir_all(&other).unwrap();
+        assert!(!ensure("9.9", &cache).unwrap().changed);
+        assert!(!trees.join("unpack-linux-source-9.9_a1b2c3").exists(), "a killed fetch's staging dir is removed");
+        assert!(other.exists());
     }
 }
