@@ -36,6 +36,29 @@ pub fn cache_dir() -> PathBuf {
     base.join("mmharness")
 }
 
+/// The tree files the artifact build reads (a directory stands for the
+/// files under it): each use of the default tree checks their hashes.
+pub fn build_inputs() -> Vec<&'static str> {
+    let more = [
+        "Makefile",
+        "include/linux/mm_types.h",
+        "mm/vma.h",
+        // Reached by the tools headers' includes and the helpers they link.
+        "include/linux/maple_tree.h",
+        "include/linux/rbtree.h",
+        "include/linux/rbtree_types.h",
+        "tools/lib/bitmap.c",
+    ];
+    artifact::CODE_FILES
+        .iter()
+        .chain(artifact::FALLBACK_FILES)
+        .chain(leaves::DECLARATION_FILES)
+        .chain(artifact::TOOLS_INCLUDE_DIRS)
+        .chain(&more)
+        .copied()
+        .collect()
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ResolveError {
     #[error(transparent)]
@@ -51,12 +74,12 @@ pub struct Resolved {
 }
 
 /// `KERNEL_SRC` if set, else the default tree, fetched into the cache when
-/// it is not there yet.
+/// it is not there yet, unpacked again when it differs from its package.
 pub fn tree_under_test(cache: &std::path::Path) -> Result<Resolved, ResolveError> {
     match std::env::var_os("KERNEL_SRC").filter(|v| !v.is_empty()) {
         Some(path) => Ok(Resolved { tree: tree::Tree::open(std::path::Path::new(&path))?, fetched: None }),
         None => {
-            let fetched = fetch::ensure(fetch::DEFAULT_SERIES, cache)?;
+            let fetched = fetch::ensure(fetch::DEFAULT_SERIES, cache, fetch::Verify::Inputs(&build_inputs()))?;
             Ok(Resolved { tree: tree::Tree::open(&fetched.root)?, fetched: Some(fetched) })
         }
     }

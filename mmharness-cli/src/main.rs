@@ -3,7 +3,8 @@
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use mmharness::{bisect, compare, report, review, suite, Runner};
-use mmharness_build::{artifact, cache_dir, fetch, tree::Tree};
+use mmharness_build::fetch::{self, Verify};
+use mmharness_build::{artifact, cache_dir, tree::Tree};
 use std::path::PathBuf;
 
 mod check_dup;
@@ -81,7 +82,8 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Fetch Debian's linux-source-SERIES into the cache and print where it is.
+    /// Fetch Debian's linux-source-SERIES into the cache, or check every file of the cached one against
+    /// the package and repair it, and print where it is.
     Fetch {
         #[arg(default_value = fetch::DEFAULT_SERIES)]
         series: String,
@@ -221,7 +223,15 @@ fn run(cli: Cli) -> Result<()> {
         }
         Command::Mutants { kernel, json } => mutants::run(&tree(kernel)?, json)?,
         Command::Fetch { series } => {
-            let t = fetch::ensure(&series, &cache_dir()).with_context(|| format!("fetching linux-source-{series}"))?;
+            let cache = cache_dir();
+            if matches!(fetch::cached(&series, &cache, &[]), Ok(None)) {
+                eprintln!("fetching Debian's linux-source-{series} into {}", cache.display());
+            }
+            let t = fetch::ensure(&series, &cache, Verify::Everything)
+                .with_context(|| format!("fetching linux-source-{series}"))?;
+            if let Some(damage) = &t.damage {
+                eprintln!("unpacked again: {damage}");
+            }
             println!("{} {} at {}", t.manifest.package, t.manifest.version, t.root.display());
         }
     }

@@ -49,6 +49,7 @@ fn a_killed_fetch_leaves_no_process_behind() {
         sha256: Sha256::digest("a package").iter().map(|b| format!("{b:02x}")).collect(),
         deb,
         paths: UNPACKED_PATHS.iter().map(|p| p.to_string()).collect(),
+        files: Default::default(),
     };
     std::fs::write(place.join("manifest.json"), serde_json::to_string(&manifest).unwrap()).unwrap();
 
