@@ -4,7 +4,7 @@ use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use mmharness::{bisect, compare, report, review, suite, Runner};
 use mmharness_build::fetch::{self, Verify};
-use mmharness_build::{artifact, cache_dir, tree::Tree};
+use mmharness_build::{artifact, build_inputs, cache_dir, tree::Tree, tree_at_hand, ResolveError};
 use std::path::PathBuf;
 
 mod check_dup;
@@ -90,11 +90,26 @@ enum Command {
     },
 }
 
+/// `--kernel`, else `KERNEL_SRC`, else the default tree, fetched or repaired
+/// first when the cache lacks it intact.
 fn tree(kernel: Option<PathBuf>) -> Result<Tree> {
-    match kernel {
-        Some(path) => Ok(Tree::open(&path)?),
-        None => Ok(mmharness_build::tree_under_test(&cache_dir())?.tree),
+    if let Some(path) = kernel {
+        return Ok(Tree::open(&path)?);
     }
+    let cache = cache_dir();
+    match tree_at_hand(&cache) {
+        Err(ResolveError::NoTree) => eprintln!(
+            "no KERNEL_SRC: fetching the default tree, Debian's linux-source-{}, into {}",
+            fetch::DEFAULT_SERIES,
+            cache.display()
+        ),
+        Err(ResolveError::Damaged(problem)) => {
+            eprintln!("the default tree differs from its package ({problem}): unpacking it again")
+        }
+        resolved => return Ok(resolved?.tree),
+    }
+    let fetched = fetch::ensure(fetch::DEFAULT_SERIES, &cache, Verify::Inputs(&build_inputs()))?;
+    Ok(Tree::open(&fetched.root)?)
 }
 
 /// Exit 1 when a scenario differs from the catalogue.
