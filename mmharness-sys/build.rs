@@ -1,32 +1,60 @@
 //! Builds the artifact of the tree under test (`KERNEL_SRC`, or the default
-//! tree) through the cache, links its static library and includes its
-//! bindings. The work is library code in `mmharness-build`.
+//! tree when the cache holds it), links its static library and includes its
+//! bindings. Like libgit2-sys it stays home: it never fetches (scripts/setup
+//! or `mmharness fetch` does), and it writes only to `OUT_DIR`, which holds
+//! its own artifact cache. The work is library code in `mmharness-build`.
 
-use mmharness_build::{artifact, cache_dir, caps::Cap, tree_under_test};
+use mmharness_build::{artifact, cache_dir, tree_at_hand};
 use std::fmt::Display;
+use std::path::PathBuf;
 
+/// Every variable the build reads: the tree's and the cache's places, and
+/// the C compiler, archiver and libclang as the `cc` crate, bindgen and
+/// clang-sys look them up for this target.
+fn watched_env() -> Vec<String> {
+    const TARGET: [&str; 2] = ["x86_64-unknown-linux-gnu", "x86_64_unknown_linux_gnu"];
+    let mut vars: Vec<String> =
+        ["KERNEL_SRC", "MMHARNESS_CACHE", "XDG_CACHE_HOME", "HOME", "LIBCLANG_PATH", "CLANG_PATH"]
+            .map(String::from)
+            .into();
+    for tool in ["CC", "CFLAGS", "AR"] {
+        vars.extend([tool.to_string(), format!("HOST_{tool}")]);
+        vars.extend(TARGET.map(|t| format!("{tool}_{t}")));
+    }
+    vars.push("BINDGEN_EXTRA_CLANG_ARGS".into());
+    vars.extend(TARGET.map(|t| format!("BINDGEN_EXTRA_CLANG_ARGS_{t}")));
+    vars
+}
+
+/// Fails the build with `e`, its first line saying what to do: cargo prints
+/// each line as an error. Exiting 0 keeps cargo's dump of every instruction
+/// above out of the way; `cargo::error` alone fails the build.
 fn fail(e: impl Display) -> ! {
-    eprintln!("error: {e}");
-    std::process::exit(1);
+    for line in e.to_string().lines() {
+        println!("cargo::error={line}");
+    }
+    std::process::exit(0);
 }
 
 fn main() {
-    println!("cargo::rerun-if-env-changed=KERNEL_SRC");
-    println!("cargo::rerun-if-env-changed=MMHARNESS_CACHE");
-    let cache = cache_dir();
-    let resolved = tree_under_test(&cache).unwrap_or_else(|e| fail(e));
+    for var in watched_env() {
+        println!("cargo::rerun-if-env-changed={var}");
+    }
+    let resolved = tree_at_hand(&cache_dir()).unwrap_or_else(|e| fail(e));
     if let Some(f) = &resolved.fetched {
         println!("cargo::rerun-if-changed={}", f.manifest_path.display());
-        println!("cargo::warning=default tree: {} {}", f.manifest.package, f.manifest.version);
     }
-    let art = artifact::build(&resolved.tree, &artifact::Options::new(cache)).unwrap_or_else(|e| fail(e));
+    // Kept between runs of this script, so an unchanged tree is not built again.
+    let out = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
+    let art = artifact::build(&resolved.tree, &artifact::Options::new(out.join("cache"))).unwrap_or_else(|e| fail(e));
+    // Earlier trees' artifacts: each is rebuilt in seconds, and an edited
+    // tree makes a new one on every edit.
+    for entry in std::fs::read_dir(out.join("cache/artifacts")).into_iter().flatten().flatten() {
+        if entry.path() != art.dir {
+            std::fs::remove_dir_all(entry.path()).unwrap_or_else(|e| fail(e));
+        }
+    }
     let m = &art.manifest;
-    println!(
-        "cargo::warning=kernel tree: {} (Linux {}), artifact {}",
-        m.tree.display(),
-        m.kernel_version,
-        &m.key[..12]
-    );
     for w in &m.warnings {
         println!("cargo::warning={w}");
     }
@@ -38,10 +66,6 @@ fn main() {
     println!("cargo::rustc-env=MMHARNESS_BINDINGS={}", art.bindings().display());
     println!("cargo::rustc-env=MMHARNESS_ARTIFACT={}", art.dir.display());
     // This build's manifest: the cached one names whichever tree built it first.
-    let out = std::path::PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
     std::fs::write(out.join("manifest.json"), serde_json::to_string_pretty(m).expect("serializes"))
         .unwrap_or_else(|e| fail(e));
-    // For dependents' build scripts (DEP_MMHARNESS_KERNEL_*): the cfg flags.
-    println!("cargo::metadata=caps={}", m.capabilities.names().join(","));
-    println!("cargo::metadata=all_caps={}", Cap::ALL.iter().map(|c| c.name()).collect::<Vec<_>>().join(","));
 }

@@ -14,7 +14,7 @@ use mmharness_build::{cache_dir, fetch};
 use std::time::{Duration, Instant};
 
 fn tree_7_3() -> Tree {
-    Tree::open(&fetch::ensure(fetch::DEFAULT_SERIES, &cache_dir()).unwrap().root).unwrap()
+    Tree::open(&mmharness_build::fetched(fetch::DEFAULT_SERIES).unwrap().root).unwrap()
 }
 
 /// The runner of the 7.3 tree with `file`'s text edited: `from` becomes `to`.

@@ -1,18 +1,20 @@
 //! Other trees through the library and their runners: the 7.2 tree, the
-//! cache, a tree left untouched, and the errors bad trees get.
+//! cache, a tree left untouched, a damaged default tree repaired, and the
+//! errors bad trees get.
 
 use mmharness::catalogue::catalogue;
 use mmharness::{Backend, Runner};
 use mmharness_build::artifact::{self, BuildError, Options};
 use mmharness_build::caps::Cap;
+use mmharness_build::fetch::{self, Verify};
 use mmharness_build::overlay::Overlay;
 use mmharness_build::tree::{Tree, TreeError};
-use mmharness_build::{cache_dir, fetch};
+use mmharness_build::{build_inputs, cache_dir};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 
 fn tree_7_2() -> Tree {
-    let fetched = fetch::ensure("7.2", &cache_dir()).expect("fetching linux-source-7.2");
+    let fetched = mmharness_build::fetched("7.2").expect("fetching linux-source-7.2");
     eprintln!("7.2 tree: {} {}", fetched.manifest.package, fetched.manifest.version);
     Tree::open(&fetched.root).unwrap()
 }
@@ -114,7 +116,41 @@ fn a_directory_that_is_not_a_kernel_tree_says_so_in_one_sentence() {
 }
 
 fn tree_7_3() -> Tree {
-    Tree::open(&fetch::ensure(fetch::DEFAULT_SERIES, &cache_dir()).unwrap().root).unwrap()
+    Tree::open(&mmharness_build::fetched(fetch::DEFAULT_SERIES).unwrap().root).unwrap()
+}
+
+/// A scratch copy of the default tree's cache entry (tree, manifest and
+/// package), damaged: the next use finds the damage, and the package is
+/// unpacked again.
+#[test]
+fn a_truncated_and_a_deleted_file_of_the_default_tree_are_found_and_repaired_on_next_use() {
+    let real = mmharness_build::fetched(fetch::DEFAULT_SERIES).unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let place = cache.path().join("trees").join(&real.manifest.package);
+    std::fs::create_dir_all(&place).unwrap();
+    assert!(std::process::Command::new("cp").arg("-a").arg(&real.root).arg(&place).status().unwrap().success());
+    let deb = cache.path().join(real.manifest.deb.file_name().unwrap());
+    std::fs::copy(&real.manifest.deb, &deb).unwrap();
+    let manifest = fetch::TreeManifest { deb, ..real.manifest.clone() };
+    std::fs::write(place.join("manifest.json"), serde_json::to_string(&manifest).unwrap()).unwrap();
+
+    let util = place.join("tree/mm/util.c");
+    let original = std::fs::read(&util).unwrap();
+    std::fs::write(&util, &original[..original.len() / 2]).unwrap();
+    // Not a file the build reads: its absence is seen all the same.
+    std::fs::remove_file(place.join("tree/drivers/char/random.c")).unwrap();
+    let found =
+        format!("drivers/char/random.c is missing; mm/util.c has {} bytes, not {}", original.len() / 2, original.len());
+
+    match fetch::cached(fetch::DEFAULT_SERIES, cache.path(), &build_inputs()) {
+        Err(fetch::FetchError::Damaged { problem, .. }) => assert_eq!(problem, found),
+        other => panic!("the damage went unseen: {other:?}"),
+    }
+    let repaired = fetch::ensure(fetch::DEFAULT_SERIES, cache.path(), Verify::Inputs(&build_inputs())).unwrap();
+    assert_eq!(repaired.damage, Some(found));
+    assert_eq!(std::fs::read(&util).unwrap(), original);
+    assert!(place.join("tree/drivers/char/random.c").is_file());
+    assert!(!fetch::ensure(fetch::DEFAULT_SERIES, cache.path(), Verify::Everything).unwrap().changed);
 }
 
 /// The detector on the trees there are: both are of the error_override

@@ -1,11 +1,15 @@
 //! The default kernel tree: Debian's `linux-source-<series>` package, fetched
 //! with a private apt configuration (the system's is never changed), checked
-//! against the system's Debian keyring, unpacked into the cache.
+//! against the system's Debian keyring, unpacked into the cache with a record
+//! of every file, and checked against that record whenever it is used.
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+use std::io::{Read, Seek};
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Child, Command, Stdio};
 
 /// The series the harness tests by default.
 pub const DEFAULT_SERIES: &str = "7.3";
@@ -15,9 +19,11 @@ pub const DEFAULT_SERIES: &str = "7.3";
 const SUITES: &[&str] = &["trixie-backports", "unstable"];
 const KEYRING: &str = "/usr/share/keyrings/debian-archive-keyring.gpg";
 
-/// The parts of the tree the harness reads. Changing this list re-unpacks
-/// the cached package; nothing is downloaded again.
-pub const UNPACKED_PATHS: &[&str] = &["Makefile", "arch/x86/include", "drivers/char", "include", "lib", "mm", "tools"];
+/// The parts of the tree the harness reads, from the inputs table.
+/// Changing them re-unpacks the cached package; nothing is downloaded again.
+pub fn unpacked_paths() -> Vec<String> {
+    crate::inputs::unpacked_paths()
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum FetchError {
@@ -31,10 +37,20 @@ pub enum FetchError {
     Command { what: String, output: String },
     #[error("{context}: {source}")]
     Io { context: String, source: std::io::Error },
+    /// Only from [`cached`], which repairs nothing.
+    #[error("{tree} differs from its package: {problem}")]
+    Damaged { tree: PathBuf, problem: String },
 }
 
 fn io<T>(context: impl FnOnce() -> String, r: std::io::Result<T>) -> Result<T, FetchError> {
     r.map_err(|source| FetchError::Io { context: context(), source })
+}
+
+/// One file as it came out of the package.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileRecord {
+    pub size: u64,
+    pub sha256: String,
 }
 
 /// What was unpacked, and from which package: `build.rs` watches this file.
@@ -45,6 +61,12 @@ pub struct TreeManifest {
     pub sha256: String,
     pub deb: PathBuf,
     pub paths: Vec<String>,
+    /// Every regular file unpacked, by its path in the tree. The few
+    /// symbolic links (perf's event tables) are not recorded: nothing reads
+    /// them. Manifests written before this record have none, and their
+    /// trees are unpacked again.
+    #[serde(default)]
+    pub files: BTreeMap<String, FileRecord>,
 }
 
 #[derive(Debug, Clone)]
@@ -54,6 +76,83 @@ pub struct FetchedTree {
     pub manifest_path: PathBuf,
     /// False when the cache already held the tree as wanted.
     pub changed: bool,
+    /// What was wrong with the cached tree that was replaced.
+    pub damage: Option<String>,
+}
+
+/// How much of a cached tree is checked before it is used.
+#[derive(Debug, Clone, Copy)]
+pub enum Verify<'a> {
+    /// Every recorded file's presence and size (a stat each), and the hash
+    /// of the files under these tree paths: those a build reads, on every use.
+    Inputs(&'a [&'a str]),
+    /// Every file's hash, for `mmharness fetch`.
+    Everything,
+}
+
+impl Verify<'_> {
+    fn hashes(self, path: &str) -> bool {
+        match self {
+            Verify::Everything => true,
+            Verify::Inputs(inputs) => {
+                inputs.iter().any(|i| path.strip_prefix(i).is_some_and(|rest| rest.is_empty() || rest.starts_with('/')))
+            }
+        }
+    }
+}
+
+/// What is wrong with the tree at `root` against its manifest, if anything.
+fn damage(root: &Path, m: &TreeManifest, verify: Verify) -> Option<String> {
+    if m.paths != unpacked_paths() {
+        return Some("unpacked with another list of paths".into());
+    }
+    if m.files.is_empty() {
+        return Some("no record of its files (unpacked by an older mmharness)".into());
+    }
+    let problems: Vec<String> = m
+        .files
+        .iter()
+        .filter_map(|(path, record)| {
+            let file = root.join(path);
+            match std::fs::symlink_metadata(&file) {
+                Err(_) => Some(format!("{path} is missing")),
+                Ok(meta) if !meta.is_file() => Some(format!("{path} is not a file")),
+                Ok(meta) if meta.len() != record.size => {
+                    Some(format!("{path} has {} bytes, not {}", meta.len(), record.size))
+                }
+                Ok(_) if verify.hashes(path) && sha256_file(&file).ok().as_ref() != Some(&record.sha256) => {
+                    Some(format!("{path} has other contents"))
+                }
+                Ok(_) => None,
+            }
+        })
+        .collect();
+    match problems.len() {
+        0 => None,
+        1..=3 => Some(problems.join("; ")),
+        n => Some(format!("{}; and {} more", problems[..2].join("; "), n - 2)),
+    }
+}
+
+/// Every regular file under `root`, with its size and hash.
+fn record(root: &Path) -> Result<BTreeMap<String, FileRecord>, FetchError> {
+    let mut files = BTreeMap::new();
+    let mut dirs = vec![root.to_path_buf()];
+    while let Some(dir) = dirs.pop() {
+        for entry in io(|| format!("listing {}", dir.display()), std::fs::read_dir(&dir))? {
+            let entry = io(|| format!("listing {}", dir.display()), entry)?;
+            let path = entry.path();
+            let kind = io(|| format!("reading {}", path.display()), entry.file_type())?;
+            if kind.is_dir() {
+                dirs.push(path);
+            } else if kind.is_file() {
+                let size = io(|| format!("reading {}", path.display()), entry.metadata())?.len();
+                let name = path.strip_prefix(root).expect("listed under root").to_string_lossy().into_owned();
+                files.insert(name, FileRecord { size, sha256: sha256_file(&path)? });
+            }
+        }
+    }
+    Ok(files)
 }
 
 /// The first Debian archive URI in the machine's apt sources, one-line or
@@ -136,7 +235,8 @@ impl PrivateApt {
     fn command(&self, tool: &'static str) -> Command {
         let d = self.dir.path();
         let mut c = Command::new(tool);
-        c.arg("-o")
+        dies_with_us(&mut c)
+            .arg("-o")
             .arg(format!("Dir::Etc::SourceList={}", d.join("sources.list").display()))
             .args(["-o", "Dir::Etc::SourceParts=/dev/null"])
             .arg("-o")
@@ -148,11 +248,33 @@ impl PrivateApt {
     }
 }
 
-fn run(mut cmd: Command, what: &str, tool: &'static str) -> Result<String, FetchError> {
-    let out = cmd.output().map_err(|e| match e.kind() {
+/// Makes a child die with the thread that spawned it (each is waited for in
+/// that thread): a killed fetch leaves no apt-get, dpkg-deb or tar running.
+fn dies_with_us(cmd: &mut Command) -> &mut Command {
+    let parent = nix::unistd::getpid();
+    // SAFETY: the closure makes two system calls and allocates nothing, as a
+    // child between fork and exec must.
+    unsafe {
+        cmd.pre_exec(move || {
+            nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGKILL)?;
+            // The parent may have died before the call: no signal would come.
+            if nix::unistd::getppid() != parent {
+                return Err(nix::errno::Errno::ESRCH.into());
+            }
+            Ok(())
+        })
+    }
+}
+
+fn spawn_error(e: std::io::Error, what: &str, tool: &'static str) -> FetchError {
+    match e.kind() {
         std::io::ErrorKind::NotFound => FetchError::NoTool(tool),
         _ => FetchError::Io { context: what.to_string(), source: e },
-    })?;
+    }
+}
+
+fn run(mut cmd: Command, what: &str, tool: &'static str) -> Result<String, FetchError> {
+    let out = cmd.output().map_err(|e| spawn_error(e, what, tool))?;
     if !out.status.success() {
         return Err(FetchError::Command {
             what: what.to_string(),
@@ -199,48 +321,156 @@ fn download(package: &str, debs: &Path) -> Result<(String, PathBuf), FetchError>
     Ok((version, file))
 }
 
+/// Runs `stages` as a shell pipeline with `pipefail` would, each one's
+/// output into the next one's input, every process dying with us.
+fn pipeline(stages: Vec<(&'static str, Command)>, what: &str) -> Result<(), FetchError> {
+    let last = stages.len() - 1;
+    let mut running: Vec<(&'static str, Child, std::fs::File)> = Vec::new();
+    let mut input = None;
+    for (i, (tool, mut cmd)) in stages.into_iter().enumerate() {
+        // A file, not a pipe: a full pipe that nobody reads would stall the pipeline.
+        let errors = io(|| "creating a temp file".into(), tempfile::tempfile())?;
+        cmd.stderr(io(|| "creating a temp file".into(), errors.try_clone())?);
+        if let Some(previous) = input.take() {
+            cmd.stdin(Stdio::from(previous));
+        }
+        if i < last {
+            cmd.stdout(Stdio::piped());
+        }
+        match dies_with_us(&mut cmd).spawn() {
+            Ok(mut child) => {
+                input = child.stdout.take();
+                running.push((tool, child, errors));
+            }
+            Err(e) => {
+                for (_, mut child, _) in running {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                }
+                return Err(spawn_error(e, what, tool));
+            }
+        }
+    }
+    let mut failures = Vec::new();
+    for (tool, mut child, mut errors) in running {
+        let status = io(|| format!("waiting for {tool}"), child.wait())?;
+        if !status.success() {
+            let mut text = String::new();
+            let _ = errors.rewind().and_then(|()| errors.read_to_string(&mut text));
+            failures.push(format!("{tool} ({status}): {}", text.trim()));
+        }
+    }
+    if failures.is_empty() {
+        Ok(())
+    } else {
+        Err(FetchError::Command { what: what.to_string(), output: failures.join("\n") })
+    }
+}
+
 /// Unpacks the kernel tarball inside `deb` into `dest`, only `paths`, with
 /// fresh mtimes (`--touch`): the package's own would hide a newer point
 /// release from cargo's change detection.
 fn unpack(deb: &Path, package: &str, dest: &Path, paths: &[&str]) -> Result<(), FetchError> {
     io(|| format!("creating {}", dest.display()), std::fs::create_dir_all(dest))?;
-    let tarball = format!("./usr/src/{package}.tar.xz");
-    let members: Vec<String> = paths.iter().map(|p| format!("{package}/{p}")).collect();
-    let mut cmd = Command::new("bash");
-    cmd.arg("-c")
-        .arg(r#"set -o pipefail; deb=$1 tarball=$2 dest=$3; shift 3; dpkg-deb --fsys-tarfile "$deb" | tar -xO "$tarball" | tar -xJ --touch --strip-components=1 -C "$dest" "$@""#)
-        .arg("unpack")
-        .arg(deb)
-        .arg(&tarball)
+    let mut data = Command::new("dpkg-deb");
+    data.arg("--fsys-tarfile").arg(deb);
+    let mut tarball = Command::new("tar");
+    tarball.args(["-xOf", "-"]).arg(format!("./usr/src/{package}.tar.xz"));
+    let mut tree = Command::new("tar");
+    tree.args(["-xJf", "-", "--touch", "--strip-components=1", "-C"])
         .arg(dest)
-        .args(&members);
-    run(cmd, "unpacking the kernel source", "dpkg-deb")?;
-    Ok(())
+        .args(paths.iter().map(|p| format!("{package}/{p}")));
+    pipeline(vec![("dpkg-deb", data), ("tar", tarball), ("tar", tree)], "unpacking the kernel source")
 }
 
-/// The tree of `linux-source-<series>` in the cache, fetched or re-unpacked
-/// only when needed.
-pub fn ensure(series: &str, cache: &Path) -> Result<FetchedTree, FetchError> {
-    let package = format!("linux-source-{series}");
-    let place = cache.join("trees").join(&package);
-    let manifest_path = place.join("manifest.json");
-    let root = place.join("tree");
-    let wanted: Vec<String> = UNPACKED_PATHS.iter().map(|s| s.to_string()).collect();
+/// Where the cache keeps a package's tree, and the lock that guards it.
+struct Place {
+    package: String,
+    trees: PathBuf,
+    dir: PathBuf,
+    lock: PathBuf,
+}
 
-    // One fetch at a time per package, across processes (parallel tests).
-    let trees = cache.join("trees");
-    io(|| format!("creating {}", trees.display()), std::fs::create_dir_all(&trees))?;
-    let lock_path = trees.join(format!(".{package}.lock"));
-    let lock = io(|| format!("opening {}", lock_path.display()), std::fs::File::create(&lock_path))?;
-    io(|| format!("locking {}", lock_path.display()), lock.lock())?;
+impl Place {
+    fn new(series: &str, cache: &Path) -> Self {
+        let package = format!("linux-source-{series}");
+        let trees = cache.join("trees");
+        Self { dir: trees.join(&package), lock: trees.join(format!(".{package}.lock")), trees, package }
+    }
 
-    let existing: Option<TreeManifest> =
-        std::fs::read_to_string(&manifest_path).ok().and_then(|t| serde_json::from_str(&t).ok());
-    if let Some(m) = &existing {
-        if m.paths == wanted && root.join("Makefile").is_file() {
-            return Ok(FetchedTree { root, manifest: m.clone(), manifest_path, changed: false });
+    fn manifest(&self) -> Option<TreeManifest> {
+        std::fs::read_to_string(self.dir.join("manifest.json")).ok().and_then(|t| serde_json::from_str(&t).ok())
+    }
+
+    fn fetched(&self, manifest: TreeManifest, changed: bool, damage: Option<String>) -> FetchedTree {
+        FetchedTree {
+            root: self.dir.join("tree"),
+            manifest,
+            manifest_path: self.dir.join("manifest.json"),
+            changed,
+            damage,
         }
     }
+
+    /// Staging dirs are named after their package (Debian's names have no
+    /// `_`), so that a fetch of one series never removes another's.
+    fn staging_prefix(&self) -> String {
+        format!("unpack-{}_", self.package)
+    }
+}
+
+/// The tree of `linux-source-<series>` if the cache holds it intact, by
+/// [`Verify::Inputs`]. Fetches and repairs nothing and writes nothing, as a
+/// build script must: `Ok(None)` when the cache has no such tree.
+pub fn cached(series: &str, cache: &Path, inputs: &[&str]) -> Result<Option<FetchedTree>, FetchError> {
+    let place = Place::new(series, cache);
+    // Shared: readers wait for a fetch in progress, not for each other.
+    let _lock = match std::fs::File::open(&place.lock) {
+        Ok(lock) => {
+            io(|| format!("locking {}", place.lock.display()), lock.lock_shared())?;
+            Some(lock)
+        }
+        Err(_) => None,
+    };
+    let Some(manifest) = place.manifest() else { return Ok(None) };
+    let root = place.dir.join("tree");
+    if let Some(problem) = damage(&root, &manifest, Verify::Inputs(inputs)) {
+        return Err(FetchError::Damaged { tree: root, problem });
+    }
+    Ok(Some(place.fetched(manifest, false, None)))
+}
+
+/// The tree of `linux-source-<series>` in the cache, checked by `verify`,
+/// and unpacked again (from the cached package when it is intact) or
+/// fetched when it is missing or damaged.
+pub fn ensure(series: &str, cache: &Path, verify: Verify) -> Result<FetchedTree, FetchError> {
+    let place = Place::new(series, cache);
+    let (package, trees) = (&place.package, &place.trees);
+
+    // One fetch at a time per package, across processes (parallel tests).
+    io(|| format!("creating {}", trees.display()), std::fs::create_dir_all(trees))?;
+    let lock = io(|| format!("opening {}", place.lock.display()), std::fs::File::create(&place.lock))?;
+    io(|| format!("locking {}", place.lock.display()), lock.lock())?;
+
+    // Under the lock no other fetch of the package runs: a staging dir is
+    // what a killed one left.
+    let prefix = place.staging_prefix();
+    for entry in io(|| format!("listing {}", trees.display()), std::fs::read_dir(trees))?.flatten() {
+        if entry.file_name().to_string_lossy().starts_with(&prefix) {
+            let path = entry.path();
+            io(|| format!("removing {}", path.display()), std::fs::remove_dir_all(&path))?;
+        }
+    }
+
+    let existing = place.manifest();
+    let root = place.dir.join("tree");
+    let damage = match &existing {
+        Some(m) => match damage(&root, m, verify) {
+            None => return Ok(place.fetched(m.clone(), false, None)),
+            found => found,
+        },
+        None => None,
+    };
     // Re-unpack from the cached package when it is still there and intact.
     let cached = existing.and_then(|m| {
         let sha = m.deb.is_file().then(|| sha256_file(&m.deb).ok()).flatten()?;
@@ -249,16 +479,17 @@ pub fn ensure(series: &str, cache: &Path) -> Result<FetchedTree, FetchError> {
     let (version, deb, sha256) = match cached {
         Some(c) => c,
         None => {
-            let (version, deb) = download(&package, &cache.join("debs"))?;
+            let (version, deb) = download(package, &cache.join("debs"))?;
             let sha = sha256_file(&deb)?;
             (version, deb, sha)
         }
     };
 
-    let staging =
-        io(|| "creating a staging dir".into(), tempfile::Builder::new().prefix("unpack-").tempdir_in(&trees))?;
-    unpack(&deb, &package, &staging.path().join("tree"), UNPACKED_PATHS)?;
-    let manifest = TreeManifest { package: package.clone(), version, sha256, deb, paths: wanted };
+    let staging = io(|| "creating a staging dir".into(), tempfile::Builder::new().prefix(&prefix).tempdir_in(trees))?;
+    let staged_tree = staging.path().join("tree");
+    let paths = unpacked_paths();
+    unpack(&deb, package, &staged_tree, &paths.iter().map(String::as_str).collect::<Vec<_>>())?;
+    let manifest = TreeManifest { package: package.clone(), version, sha256, deb, paths, files: record(&staged_tree)? };
     io(
         || "writing the tree manifest".into(),
         std::fs::write(
@@ -268,15 +499,15 @@ pub fn ensure(series: &str, cache: &Path) -> Result<FetchedTree, FetchError> {
     )?;
     // Swap the new tree in whole, in one step: a reader sees the old tree or
     // the new one. The old one is left in the staging dir, which goes away.
-    if place.exists() {
+    if place.dir.exists() {
         use nix::fcntl::{renameat2, RenameFlags, AT_FDCWD};
-        renameat2(AT_FDCWD, staging.path(), AT_FDCWD, &place, RenameFlags::RENAME_EXCHANGE).map_err(|e| {
-            FetchError::Io { context: format!("swapping the new tree into {}", place.display()), source: e.into() }
+        renameat2(AT_FDCWD, staging.path(), AT_FDCWD, &place.dir, RenameFlags::RENAME_EXCHANGE).map_err(|e| {
+            FetchError::Io { context: format!("swapping the new tree into {}", place.dir.display()), source: e.into() }
         })?;
     } else {
-        io(|| format!("moving the tree into {}", place.display()), std::fs::rename(staging.keep(), &place))?;
+        io(|| format!("moving the tree into {}", place.dir.display()), std::fs::rename(staging.keep(), &place.dir))?;
     }
-    Ok(FetchedTree { root, manifest, manifest_path, changed: true })
+    Ok(place.fetched(manifest, true, damage))
 }
 
 #[cfg(test)]
@@ -309,7 +540,7 @@ mod tests {
     }
 
     #[test]
-    fn an_unchanged_cached_tree_is_used_without_network() {
+    fn an_intact_cached_tree_is_used_without_network() {
         let cache = tempfile::tempdir().unwrap();
         let place = cache.path().join("trees/linux-source-7.3");
         std::fs::create_dir_all(place.join("tree")).unwrap();
@@ -319,20 +550,29 @@ mod tests {
             version: "7.3.4-1".into(),
             sha256: "00".into(),
             deb: "/nonexistent.deb".into(),
-            paths: UNPACKED_PATHS.iter().map(|s| s.to_string()).collect(),
+            paths: unpacked_paths(),
+            files: record(&place.join("tree")).unwrap(),
         };
         std::fs::write(place.join("manifest.json"), serde_json::to_string(&m).unwrap()).unwrap();
-        let t = ensure("7.3", cache.path()).unwrap();
+        let t = ensure("7.3", cache.path(), Verify::Everything).unwrap();
         assert!(!t.changed);
         assert_eq!(t.manifest, m);
         assert_eq!(t.root, place.join("tree"));
+        assert_eq!(cached("7.3", cache.path(), &[]).unwrap().unwrap().manifest, m);
+    }
+
+    #[test]
+    fn looking_for_a_cached_tree_in_an_empty_cache_writes_nothing() {
+        let cache = tempfile::tempdir().unwrap();
+        assert!(cached("7.3", cache.path(), &["mm"]).unwrap().is_none());
+        assert_eq!(std::fs::read_dir(cache.path()).unwrap().count(), 0);
     }
 
     /// A package like Debian's: `./usr/src/linux-source-<series>.tar.xz`
     /// holding `linux-source-<series>/...`, built with dpkg-deb.
     fn fake_package(dir: &Path, series: &str) -> PathBuf {
         let src = dir.join(format!("src/linux-source-{series}"));
-        for p in UNPACKED_PATHS.iter().filter(|p| **p != "Makefile") {
+        for p in unpacked_paths().iter().filter(|p| *p != "Makefile") {
             std::fs::create_dir_all(src.join(p)).unwrap();
             std::fs::write(src.join(p).join("x"), "x\n").unwrap();
         }
@@ -362,28 +602,37 @@ mod tests {
         deb
     }
 
-    #[test]
-    fn a_changed_path_list_re_unpacks_the_cached_package_without_downloading() {
-        let dir = tempfile::tempdir().unwrap();
-        let deb = fake_package(dir.path(), "9.9");
-        let cache = dir.path().join("cache");
+    /// A cache holding `deb` as the package of series 9.9, with a manifest
+    /// whose path list is not ours: the next `ensure` unpacks it.
+    fn cache_with_package(dir: &Path, deb: &Path) -> PathBuf {
+        let cache = dir.join("cache");
         let place = cache.join("trees/linux-source-9.9");
         std::fs::create_dir_all(place.join("tree")).unwrap();
         std::fs::write(place.join("tree/Makefile"), "old\n").unwrap();
         let old = TreeManifest {
             package: "linux-source-9.9".into(),
             version: "1".into(),
-            sha256: sha256_file(&deb).unwrap(),
-            deb: deb.clone(),
+            sha256: sha256_file(deb).unwrap(),
+            deb: deb.to_path_buf(),
             paths: vec!["Makefile".into()],
+            files: BTreeMap::new(),
         };
         std::fs::write(place.join("manifest.json"), serde_json::to_string(&old).unwrap()).unwrap();
+        cache
+    }
 
-        // UNPACKED_PATHS differs from ["Makefile"]: re-unpack from the .deb
+    #[test]
+    fn a_changed_path_list_re_unpacks_the_cached_package_without_downloading() {
+        let dir = tempfile::tempdir().unwrap();
+        let deb = fake_package(dir.path(), "9.9");
+        let cache = cache_with_package(dir.path(), &deb);
+
+        // The unpack list differs from ["Makefile"]: re-unpack from the .deb
         // (a download would fail here: the package is not in any archive).
-        let t = ensure("9.9", &cache).unwrap();
+        let t = ensure("9.9", &cache, Verify::Inputs(&[])).unwrap();
         assert!(t.changed);
-        assert_eq!(t.manifest.paths, UNPACKED_PATHS);
+        assert_eq!(t.damage.as_deref(), Some("unpacked with another list of paths"));
+        assert_eq!(t.manifest.paths, unpacked_paths());
         assert_eq!(t.manifest.deb, deb);
         assert_eq!(std::fs::read_to_string(t.root.join("Makefile")).unwrap(), "VERSION = 9\n");
         assert!(t.root.join("mm/util.c").is_file());
@@ -392,6 +641,67 @@ mod tests {
         let age = t.root.join("mm/util.c").metadata().unwrap().modified().unwrap().elapsed().unwrap();
         assert!(age.as_secs() < 60);
         // Nothing changed now: nothing is done.
-        assert!(!ensure("9.9", &cache).unwrap().changed);
+        assert!(!ensure("9.9", &cache, Verify::Everything).unwrap().changed);
+    }
+
+    #[test]
+    fn a_truncated_and_a_deleted_file_are_found_and_unpacked_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let deb = fake_package(dir.path(), "9.9");
+        let cache = cache_with_package(dir.path(), &deb);
+        let root = ensure("9.9", &cache, Verify::Inputs(&[])).unwrap().root;
+        std::fs::write(root.join("mm/util.c"), "").unwrap();
+        std::fs::remove_file(root.join("lib/x")).unwrap();
+
+        let found = "lib/x is missing; mm/util.c has 0 bytes, not 7";
+        match cached("9.9", &cache, &[]) {
+            Err(FetchError::Damaged { problem, .. }) => assert_eq!(problem, found),
+            other => panic!("{other:?}"),
+        }
+        let t = ensure("9.9", &cache, Verify::Inputs(&[])).unwrap();
+        assert!(t.changed);
+        assert_eq!(t.damage.as_deref(), Some(found));
+        assert_eq!(std::fs::read_to_string(root.join("mm/util.c")).unwrap(), "int x;\n");
+        assert_eq!(std::fs::read_to_string(root.join("lib/x")).unwrap(), "x\n");
+        assert!(cached("9.9", &cache, &[]).unwrap().is_some());
+    }
+
+    #[test]
+    fn a_same_size_edit_is_found_by_the_hash_of_an_input_or_of_everything() {
+        let dir = tempfile::tempdir().unwrap();
+        let deb = fake_package(dir.path(), "9.9");
+        let cache = cache_with_package(dir.path(), &deb);
+        let root = ensure("9.9", &cache, Verify::Inputs(&[])).unwrap().root;
+        std::fs::write(root.join("mm/util.c"), "int y;\n").unwrap();
+
+        // Not an input: the size is all that is checked.
+        assert!(!ensure("9.9", &cache, Verify::Inputs(&["mm/x", "lib"])).unwrap().changed);
+        let t = ensure("9.9", &cache, Verify::Inputs(&["mm"])).unwrap();
+        assert_eq!(t.damage.as_deref(), Some("mm/util.c has other contents"));
+        assert_eq!(std::fs::read_to_string(root.join("mm/util.c")).unwrap(), "int x;\n");
+
+        std::fs::write(root.join("drivers/char/x"), "y\n").unwrap();
+        assert!(!ensure("9.9", &cache, Verify::Inputs(&["mm/util.c"])).unwrap().changed);
+        let t = ensure("9.9", &cache, Verify::Everything).unwrap();
+        assert_eq!(t.damage.as_deref(), Some("drivers/char/x has other contents"));
+    }
+
+    #[test]
+    fn a_staging_dir_left_by_a_killed_fetch_is_removed_by_the_next_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let deb = fake_package(dir.path(), "9.9");
+        let cache = cache_with_package(dir.path(), &deb);
+        ensure("9.9", &cache, Verify::Inputs(&[])).unwrap();
+        let trees = cache.join("trees");
+        let left = trees.join("unpack-linux-source-9.9_a1b2c3/tree/mm");
+        std::fs::create_dir_all(&left).unwrap();
+        std::fs::write(left.join("util.c"), "half").unwrap();
+        // Another series' staging dir may belong to a fetch running now.
+        let other = trees.join("unpack-linux-source-9.8_d4e5f6");
+        std::fs::create_dir_all(&other).unwrap();
+
+        assert!(!ensure("9.9", &cache, Verify::Inputs(&[])).unwrap().changed);
+        assert!(!trees.join("unpack-linux-source-9.9_a1b2c3").exists());
+        assert!(other.exists());
     }
 }

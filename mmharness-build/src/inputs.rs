@@ -25,6 +25,8 @@ pub enum Role {
     ToolsMakefile,
     /// Out-of-line helpers of the tools headers, included by the unit.
     ToolsHelpers,
+    /// A kernel header the tools headers reach through their includes.
+    Reached,
     /// A directory the unit's includes are searched in; the files read
     /// from it are the ones the preprocessor names.
     IncludeDir,
@@ -63,6 +65,9 @@ pub const INPUTS: &[Input] = &[
     input("tools/testing/vma/Makefile", Role::ToolsMakefile, true, "the flag widths tools/testing/vma builds with"),
     input("tools/testing/shared/autoconf.h", Role::ToolsHeader, true, "the configuration the tools headers assume"),
     input("tools/lib/bitmap.c", Role::ToolsHelpers, true, "the bitmap helpers the tools headers call"),
+    input("include/linux/maple_tree.h", Role::Reached, false, "included by the tools headers' maple tree"),
+    input("include/linux/rbtree.h", Role::Reached, false, "included by the tools headers"),
+    input("include/linux/rbtree_types.h", Role::Reached, false, "included by the tools headers"),
     input("tools/testing/shared", Role::IncludeDir, false, "tools/testing/vma's include path"),
     input("tools/testing/vma", Role::IncludeDir, false, "tools/testing/vma's include path"),
     input("tools/include", Role::IncludeDir, false, "tools/testing/vma's include path"),
@@ -78,6 +83,12 @@ pub fn of(role: Role) -> impl Iterator<Item = &'static Input> {
 /// The paths of one role.
 pub fn paths(role: Role) -> Vec<&'static str> {
     of(role).map(|i| i.path).collect()
+}
+
+/// Every path of the table: the files, and the include directories that
+/// stand for the files under them.
+pub fn all_paths() -> Vec<&'static str> {
+    INPUTS.iter().map(|i| i.path).collect()
 }
 
 /// Every file read as text (not the include directories).

@@ -31,9 +31,10 @@ pub use artifact::{Artifact, BuildError, Manifest, LIB_NAME};
 
 use std::path::PathBuf;
 
-/// The cache for fetched trees and built artifacts: `MMHARNESS_CACHE`, or
+/// The cache for fetched trees and the artifacts built at run time (the
+/// build script keeps its own in `OUT_DIR`): `MMHARNESS_CACHE`, or
 /// `$XDG_CACHE_HOME/mmharness`, or `~/.cache/mmharness`. It sits outside
-/// the clone, so a fresh clone does not fetch or build again.
+/// the clone, so a fresh clone does not fetch again.
 pub fn cache_dir() -> PathBuf {
     if let Some(d) = std::env::var_os("MMHARNESS_CACHE") {
         return PathBuf::from(d);
@@ -45,11 +46,27 @@ pub fn cache_dir() -> PathBuf {
     base.join("mmharness")
 }
 
+/// The tree files the artifact build reads (a directory stands for the
+/// files under it): each use of the default tree checks their hashes.
+pub fn build_inputs() -> Vec<&'static str> {
+    inputs::all_paths()
+}
+
+/// The cached tree of Debian's `linux-source-<series>`, fetched, or
+/// repaired where the files the build reads differ from the package.
+pub fn fetched(series: &str) -> Result<fetch::FetchedTree, fetch::FetchError> {
+    fetch::ensure(series, &cache_dir(), fetch::Verify::Inputs(&build_inputs()))
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ResolveError {
     #[error(transparent)]
     Tree(#[from] tree::TreeError),
-    #[error("fetching the default kernel tree: {0}")]
+    #[error("no kernel tree: set KERNEL_SRC to a kernel tree, or fetch the default one with scripts/setup (or mmharness fetch)")]
+    NoTree,
+    #[error("the default kernel tree differs from its package ({0}): repair it with scripts/setup (or mmharness fetch), or set KERNEL_SRC to a kernel tree")]
+    Damaged(String),
+    #[error("reading the default kernel tree: {0}")]
     Fetch(#[from] fetch::FetchError),
 }
 
@@ -59,15 +76,17 @@ pub struct Resolved {
     pub fetched: Option<fetch::FetchedTree>,
 }
 
-/// `KERNEL_SRC` if set, else the default tree, fetched into the cache when
-/// it is not there yet.
-pub fn tree_under_test(cache: &std::path::Path) -> Result<Resolved, ResolveError> {
-    match std::env::var_os("KERNEL_SRC").filter(|v| !v.is_empty()) {
-        Some(path) => Ok(Resolved { tree: tree::Tree::open(std::path::Path::new(&path))?, fetched: None }),
-        None => {
-            let fetched = fetch::ensure(fetch::DEFAULT_SERIES, cache)?;
-            Ok(Resolved { tree: tree::Tree::open(&fetched.root)?, fetched: Some(fetched) })
-        }
+/// `KERNEL_SRC` if set, else the default tree if the cache holds it intact.
+/// Never fetches, repairs or writes: what a build script may do.
+pub fn tree_at_hand(cache: &std::path::Path) -> Result<Resolved, ResolveError> {
+    if let Some(path) = std::env::var_os("KERNEL_SRC").filter(|v| !v.is_empty()) {
+        return Ok(Resolved { tree: tree::Tree::open(std::path::Path::new(&path))?, fetched: None });
+    }
+    match fetch::cached(fetch::DEFAULT_SERIES, cache, &build_inputs()) {
+        Ok(Some(fetched)) => Ok(Resolved { tree: tree::Tree::open(&fetched.root)?, fetched: Some(fetched) }),
+        Ok(None) => Err(ResolveError::NoTree),
+        Err(fetch::FetchError::Damaged { problem, .. }) => Err(ResolveError::Damaged(problem)),
+        Err(e) => Err(e.into()),
     }
 }
 

@@ -7,7 +7,8 @@
 use mmharness::catalogue::catalogue;
 use mmharness::{run_in_process, Backend, Runner, Scenario};
 use mmharness_build::artifact::{self, Options};
-use mmharness_build::{cache_dir, fetch, tree::Tree};
+use mmharness_build::fetch::{self};
+use mmharness_build::{cache_dir, tree::Tree};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -176,7 +177,7 @@ fn throughput(threads: usize, runner: Option<&artifact::Artifact>) -> f64 {
 }
 
 fn main() {
-    let base: PathBuf = fetch::ensure(fetch::DEFAULT_SERIES, &cache_dir()).expect("the default tree").root;
+    let base: PathBuf = mmharness_build::fetched(fetch::DEFAULT_SERIES).expect("the default tree").root;
     let tree = Tree::open(&base).unwrap();
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let art = artifact::build(&tree, &Options::runner_only(cache_dir())).unwrap();

@@ -3,7 +3,8 @@
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use mmharness::{bisect, compare, report, review, suite, Runner};
-use mmharness_build::{artifact, cache, cache_dir, fetch, plan::Plan, tree::Tree};
+use mmharness_build::fetch::{self, Verify};
+use mmharness_build::{artifact, build_inputs, cache, cache_dir, plan::Plan, tree::Tree, tree_at_hand, ResolveError};
 use std::path::PathBuf;
 
 mod check_dup;
@@ -89,7 +90,8 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Fetch Debian's linux-source-SERIES into the cache and print where it is.
+    /// Fetch Debian's linux-source-SERIES into the cache, or check every file of the cached one against
+    /// the package and repair it, and print where it is.
     Fetch {
         #[arg(default_value = fetch::DEFAULT_SERIES)]
         series: String,
@@ -106,11 +108,26 @@ enum CacheAction {
     },
 }
 
+/// `--kernel`, else `KERNEL_SRC`, else the default tree, fetched or repaired
+/// first when the cache lacks it intact.
 fn tree(kernel: Option<PathBuf>) -> Result<Tree> {
-    match kernel {
-        Some(path) => Ok(Tree::open(&path)?),
-        None => Ok(mmharness_build::tree_under_test(&cache_dir())?.tree),
+    if let Some(path) = kernel {
+        return Ok(Tree::open(&path)?);
     }
+    let cache = cache_dir();
+    match tree_at_hand(&cache) {
+        Err(ResolveError::NoTree) => eprintln!(
+            "no KERNEL_SRC: fetching the default tree, Debian's linux-source-{}, into {}",
+            fetch::DEFAULT_SERIES,
+            cache.display()
+        ),
+        Err(ResolveError::Damaged(problem)) => {
+            eprintln!("the default tree differs from its package ({problem}): unpacking it again")
+        }
+        resolved => return Ok(resolved?.tree),
+    }
+    let fetched = fetch::ensure(fetch::DEFAULT_SERIES, &cache, Verify::Inputs(&build_inputs()))?;
+    Ok(Tree::open(&fetched.root)?)
 }
 
 /// Exit 1 when a scenario differs from the catalogue.
@@ -281,7 +298,15 @@ fn run(cli: Cli) -> Result<()> {
             println!("freed {}: {} -> {}", mb(freed), mb(before), mb(before - freed));
         }
         Command::Fetch { series } => {
-            let t = fetch::ensure(&series, &cache_dir()).with_context(|| format!("fetching linux-source-{series}"))?;
+            let cache = cache_dir();
+            if matches!(fetch::cached(&series, &cache, &[]), Ok(None)) {
+                eprintln!("fetching Debian's linux-source-{series} into {}", cache.display());
+            }
+            let t = fetch::ensure(&series, &cache, Verify::Everything)
+                .with_context(|| format!("fetching linux-source-{series}"))?;
+            if let Some(damage) = &t.damage {
+                eprintln!("unpacked again: {damage}");
+            }
             println!("{} {} at {}", t.manifest.package, t.manifest.version, t.root.display());
         }
     }

@@ -2,15 +2,16 @@
 //! tool failures, on the default tree and on a planted history.
 
 use mmharness_build::artifact::{self, Options};
+use mmharness_build::cache_dir;
+use mmharness_build::fetch::{self};
 use mmharness_build::overlay::Overlay;
 use mmharness_build::tree::Tree;
-use mmharness_build::{cache_dir, fetch};
 use std::path::Path;
 
 const BIN: &str = env!("CARGO_BIN_EXE_mmharness");
 
 fn tree_7_3() -> Tree {
-    Tree::open(&fetch::ensure(fetch::DEFAULT_SERIES, &cache_dir()).unwrap().root).unwrap()
+    Tree::open(&mmharness_build::fetched(fetch::DEFAULT_SERIES).unwrap().root).unwrap()
 }
 
 fn git(repo: &Path, args: &[&str]) -> String {

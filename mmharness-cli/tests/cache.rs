@@ -2,14 +2,14 @@
 //! wherever the build runs and whatever the cache's path, nothing read
 //! from around the cache, damaged entries rebuilt, a read-only cache read.
 
-use mmharness_build::{cache_dir, fetch};
+use mmharness_build::fetch;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 const BIN: &str = env!("CARGO_BIN_EXE_mmharness");
 
 fn tree_7_3() -> PathBuf {
-    fetch::ensure(fetch::DEFAULT_SERIES, &cache_dir()).unwrap().root
+    mmharness_build::fetched(fetch::DEFAULT_SERIES).unwrap().root
 }
 
 /// `mmharness build --kernel <7.3>` run in `cwd` with the cache `cache`:

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 const BIN: &str = env!("CARGO_BIN_EXE_mmharness");
 
 fn tree_7_3() -> Tree {
-    Tree::open(&fetch::ensure(fetch::DEFAULT_SERIES, &cache_dir()).unwrap().root).unwrap()
+    Tree::open(&mmharness_build::fetched(fetch::DEFAULT_SERIES).unwrap().root).unwrap()
 }
 
 /// A scratch copy of the 7.3 tree whose mm/util.c has `from` replaced by `to`.
