@@ -77,6 +77,18 @@ fn kernel_code_printing_megabytes_gets_the_outcome_of_the_silent_tree() {
     assert_eq!(o, Runner::linked().run(&s).unwrap());
 }
 
+/// What kernel code printed just before it crashed is in the crash report:
+/// printk is printf in the tools headers, and the runner's stdout is a pipe.
+#[test]
+fn what_kernel_code_printed_before_a_crash_is_in_the_report() {
+    let opening = "static int call_vma_mapped(struct vm_area_struct *vma)\n{";
+    let crashing = format!("{opening} printf(\"last words\\n\"); *(volatile int *)0 = 0;");
+    let (_overlay, art) = edited_7_3("mm/util.c", opening, &crashing);
+    let o = Runner::for_artifact(&art).run(&Scenario::remap_full(0x1000)).unwrap();
+    let c = o.crash.expect("a crash");
+    assert!(c.description.contains("last words"), "{}", c.description);
+}
+
 /// /dev/mem's hook on a tree without it: an error naming `devmem`, from
 /// the runner's backend, before anything runs.
 #[test]

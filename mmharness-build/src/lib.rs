@@ -18,14 +18,14 @@ pub mod fetch;
 pub mod inputs;
 mod install;
 pub mod layout;
-pub mod leaves;
+mod leaves;
 pub mod mutate;
 mod output;
 pub mod overlay;
 pub mod plan;
-pub mod toolchain;
+mod toolchain;
 pub mod tree;
-pub mod unit;
+mod unit;
 
 pub use artifact::{Artifact, BuildError, Manifest, LIB_NAME};
 

@@ -7,7 +7,6 @@
 //! bindings were asked for: build.rs and the command line share entries.
 
 use crate::cache;
-use crate::extract::Extracted;
 use crate::leaves;
 use crate::output::Manifest;
 use crate::plan::{prelude, Plan, TOOLS_HELPERS};
@@ -107,10 +106,5 @@ impl Unit {
             files: Default::default(),
         };
         Ok(Self { text, key, manifest })
-    }
-
-    /// The definition the manifest lists as `name`.
-    pub fn extracted(&self, name: &str) -> Option<&Extracted> {
-        self.manifest.extracted.iter().find(|e| e.name == name)
     }
 }
