@@ -36,13 +36,11 @@ fn bindings_verified(dir: &Path) -> bool {
 }
 
 fn compile(work: &Path, flags: &[String], sanitize: bool) -> Result<(), BuildError> {
-    let mut cmd = toolchain::cc(work)?;
-    cmd.args(flags).args(["-Wall", "-Wextra", "-c", "tu.c", "-o", "tu.o"]);
-    toolchain::run(cmd, "compiling the extracted code")?;
-
-    let mut cmd = toolchain::cc(work)?;
-    cmd.arg("-Immh").args(["-Wall", "-Wextra", "-c", "runner.c", "-o", "runner.o"]);
-    toolchain::run(cmd, "compiling the runner")?;
+    let mut unit = toolchain::cc(work)?;
+    unit.args(flags).args(["-Wall", "-Wextra", "-c", "tu.c", "-o", "tu.o"]);
+    let mut runner = toolchain::cc(work)?;
+    runner.arg("-Immh").args(["-Wall", "-Wextra", "-c", "runner.c", "-o", "runner.o"]);
+    toolchain::run_both((unit, "compiling the extracted code"), (runner, "compiling the runner"))?;
 
     let mut cmd = toolchain::cc(work)?;
     // Unused helpers of the tools headers may reach symbols nobody links.

@@ -82,6 +82,24 @@ pub fn archiver() -> Result<Command, ToolError> {
 /// returns its stdout.
 pub fn run(mut cmd: Command, what: &str) -> Result<String, ToolError> {
     let out = cmd.output().map_err(|e| ToolError::Machine { what: what.to_string(), message: e.to_string() })?;
+    outcome(out, what)
+}
+
+/// Runs two commands at once (two cores, two compiles) and returns the
+/// first failure, if any.
+pub fn run_both(a: (Command, &str), b: (Command, &str)) -> Result<(), ToolError> {
+    let (mut ca, what_a) = a;
+    let (cb, what_b) = b;
+    std::thread::scope(|s| {
+        let other = s.spawn(move || run(cb, what_b));
+        let first = ca.output().map_err(|e| ToolError::Machine { what: what_a.to_string(), message: e.to_string() });
+        let first = first.and_then(|out| outcome(out, what_a));
+        let second = other.join().expect("a compile thread does not panic");
+        first.and(second).map(|_| ())
+    })
+}
+
+fn outcome(out: std::process::Output, what: &str) -> Result<String, ToolError> {
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     if !out.status.success() {
         if stderr.contains("urcu") && stderr.contains("No such file") {
