@@ -165,26 +165,12 @@ impl Runner {
     }
 
     fn spawn(&self) -> Result<Child, RunError> {
-        use std::os::unix::process::CommandExt;
-        let parent = nix::unistd::getpid();
         let mut cmd = Command::new(&self.path);
         cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
         // Set here rather than in runner.c: it holds for every runner (those
         // of artifacts built before, stand-ins in tests) and from before
         // exec, so no instant of kernel code runs without it.
-        // SAFETY: the closure runs in the forked child before exec and makes
-        // only async-signal-safe system calls (prctl, getppid); it neither
-        // allocates nor takes locks.
-        unsafe {
-            cmd.pre_exec(move || {
-                nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGKILL)?;
-                // The parent may have died before prctl(): then no signal comes.
-                if nix::unistd::getppid() != parent {
-                    return Err(nix::errno::Errno::ESRCH.into());
-                }
-                Ok(())
-            })
-        };
+        mmharness_build::process::dies_with_us(&mut cmd);
         cmd.spawn().map_err(|source| RunError::Spawn { path: self.path.clone(), source })
     }
 

@@ -7,7 +7,6 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::io::{Read, Seek};
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
@@ -235,7 +234,7 @@ impl PrivateApt {
     fn command(&self, tool: &'static str) -> Command {
         let d = self.dir.path();
         let mut c = Command::new(tool);
-        dies_with_us(&mut c)
+        crate::process::dies_with_us(&mut c)
             .arg("-o")
             .arg(format!("Dir::Etc::SourceList={}", d.join("sources.list").display()))
             .args(["-o", "Dir::Etc::SourceParts=/dev/null"])
@@ -245,24 +244,6 @@ impl PrivateApt {
             .arg(format!("Dir::Cache={}", d.join("cache").display()))
             .args(["-o", "Debug::NoLocking=1"]);
         c
-    }
-}
-
-/// Makes a child die with the thread that spawned it (each is waited for in
-/// that thread): a killed fetch leaves no apt-get, dpkg-deb or tar running.
-fn dies_with_us(cmd: &mut Command) -> &mut Command {
-    let parent = nix::unistd::getpid();
-    // SAFETY: the closure makes two system calls and allocates nothing, as a
-    // child between fork and exec must.
-    unsafe {
-        cmd.pre_exec(move || {
-            nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGKILL)?;
-            // The parent may have died before the call: no signal would come.
-            if nix::unistd::getppid() != parent {
-                return Err(nix::errno::Errno::ESRCH.into());
-            }
-            Ok(())
-        })
     }
 }
 
@@ -337,7 +318,7 @@ fn pipeline(stages: Vec<(&'static str, Command)>, what: &str) -> Result<(), Fetc
         if i < last {
             cmd.stdout(Stdio::piped());
         }
-        match dies_with_us(&mut cmd).spawn() {
+        match crate::process::dies_with_us(&mut cmd).spawn() {
             Ok(mut child) => {
                 input = child.stdout.take();
                 running.push((tool, child, errors));

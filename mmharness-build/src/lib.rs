@@ -23,6 +23,7 @@ pub mod mutate;
 mod output;
 pub mod overlay;
 pub mod plan;
+pub mod process;
 mod toolchain;
 pub mod tree;
 mod unit;

@@ -69,6 +69,7 @@ pub fn compiler() -> Result<&'static (PathBuf, String), ToolError> {
 pub fn cc(dir: &Path) -> Result<Command, ToolError> {
     let mut cmd = Command::new(&compiler()?.0);
     cmd.args(CODEGEN).current_dir(dir);
+    crate::process::dies_with_us(&mut cmd);
     Ok(cmd)
 }
 
