@@ -400,8 +400,12 @@ void mmh_desc_setup(struct vm_area_desc *desc, struct mm_struct *mm, struct file
 		    const struct mmh_scenario *s)
 {
 	memset(desc, 0, sizeof(*desc));
-	desc->mm = mm;
-	desc->file = file;
+	/*
+	 * Before 7.1 these members are "const ... *const": set them as mmap
+	 * does, by initialising the object, which a copy into its bytes is.
+	 */
+	memcpy((void *)&desc->mm, &mm, sizeof(mm));
+	memcpy((void *)&desc->file, &file, sizeof(file));
 	desc->vm_file = file;
 	desc->start = s->start;
 	desc->end = s->end;
@@ -418,7 +422,8 @@ void mmh_vma_from_desc(struct vm_area_struct *vma, const struct vm_area_desc *de
 
 	/* As __mmap_region() sets up the new VMA from the descriptor. */
 	memset(vma, 0, sizeof(*vma));
-	vma->vm_mm = desc->mm;
+	/* const before 7.1, where the descriptor could not change the mm. */
+	vma->vm_mm = (struct mm_struct *)desc->mm;
 	vma->vm_start = desc->start;
 	vma->vm_end = desc->end;
 	vma->vm_pgoff = desc->pgoff;
