@@ -13,8 +13,6 @@ use std::path::Path;
 /// the compat helpers keep calling the tools' own stubs, so only their
 /// types change.
 const TYPE_FILES: &[&str] = &["include/linux/mm_types.h", "tools/testing/vma/include/dup.h"];
-/// The files that define or declare the entry points.
-const CODE_FILES: &[&str] = &["mm/util.c", "include/linux/mm.h"];
 
 /// A derived tree: an overlay of the 7.2 tree with the rewritten files.
 pub struct Shape {
@@ -204,26 +202,165 @@ pub fn rmap_unlock_in_vma_c(path: &str, text: &str) -> String {
     apply(text, edits)
 }
 
+/// The first `;` at or after token `i`.
+fn statement_end(f: &File, i: usize) -> usize {
+    (i..f.lexed.tokens.len()).find(|&j| f.lexed.is(j, ";")).expect("a statement's end")
+}
+
+/// Token indices in the bodies of `function`'s definitions where `pat`
+/// (one token each) starts.
+fn find_in(f: &File, function: &str, pat: &[&str]) -> Vec<usize> {
+    let l = &f.lexed;
+    f.definitions(function)
+        .flat_map(|item| item.body_tokens.clone().into_iter().flatten())
+        .filter(|&i| pat.iter().enumerate().all(|(k, p)| l.is(i + k, p)))
+        .collect()
+}
+
+/// `struct mmap_action`'s `int error_override` becomes the hooks of 6.19
+/// to 7.1, `success_hook` and `error_hook`.
+pub fn hook_members(path: &str, text: &str) -> String {
+    let f = lexed(path, text);
+    let Some(body) = struct_body(&f, "mmap_action") else { return text.to_string() };
+    let d = member_decl(&f, &body, "error_override").unwrap_or_else(|| panic!("{path}: no error_override"));
+    let hooks = "int (*success_hook)(const struct vm_area_struct *vma);\n\tint (*error_hook)(int err);";
+    apply(text, vec![(span(&f, d.start..d.end + 1), hooks.to_string())])
+}
+
+/// `mmap_action_finish` uses the hooks as 7.1 does: a `success_hook` error
+/// takes the error path and unmaps.
+pub fn hooks_in_finish(path: &str, text: &str) -> String {
+    hooks(path, text, "if (!err && action->success_hook)\n\t\terr = action->success_hook(vma);\n\t")
+}
+
+/// As before 7.1: a `success_hook`'s error is returned as it is, the VMA
+/// left mapped.
+pub fn hooks_in_finish_returning(path: &str, text: &str) -> String {
+    hooks(path, text, "if (!err && action->success_hook)\n\t\treturn action->success_hook(vma);\n\t")
+}
+
+/// `error_hook` filters the error, which it must not clear; `success_hook`
+/// as `success` says; `check_mmap_action` has no override left to check.
+fn hooks(path: &str, text: &str, success: &str) -> String {
+    let f = lexed(path, text);
+    let l = &f.lexed;
+    let mut edits = Vec::new();
+    for i in find_in(&f, "mmap_action_finish", &["return", "action", "->", "error_override"]) {
+        let hook = "if (action->error_hook) {\n\t\terr = action->error_hook(err);\n\t\tVM_WARN_ON_ONCE(!err);\n\t}\n\treturn err;";
+        edits.push((span(&f, i..statement_end(&f, i) + 1), hook.to_string()));
+    }
+    for i in find_in(&f, "mmap_action_finish", &["call_vma_mapped"]) {
+        let stmt = (0..i).rev().find(|&j| l.is(j, "if")).expect("if (!err) err = call_vma_mapped(vma);");
+        let at = l.tokens[stmt].start;
+        edits.push((at..at, success.to_string()));
+    }
+    for i in find_in(&f, "check_mmap_action", &["action", "->", "error_override"]) {
+        edits.push((span(&f, i..i + 3), "0".to_string()));
+    }
+    apply(text, edits)
+}
+
+/// /dev/mem's `desc->action.error_override = X;` becomes an error hook
+/// that returns X, defined before `mmap_mem_prepare`.
+pub fn devmem_error_hook(path: &str, text: &str) -> String {
+    let f = lexed(path, text);
+    let l = &f.lexed;
+    let mut edits = Vec::new();
+    for i in find_in(&f, "mmap_mem_prepare", &["desc", "->", "action", ".", "error_override", "="]) {
+        let end = statement_end(&f, i);
+        let value = l.joined(i + 6..end);
+        edits.push((span(&f, i..end + 1), "desc->action.error_hook = mmap_mem_error_hook;".to_string()));
+        let at = f.definitions("mmap_mem_prepare").next().unwrap().lines.start;
+        edits.push((at..at, format!("static int mmap_mem_error_hook(int err)\n{{\n\treturn {value};\n}}\n\n")));
+    }
+    apply(text, edits)
+}
+
 /// Reads `path` of `tree`, runs `rewrites` over it in order.
 fn rewritten(tree: &Path, path: &str, rewrites: &[fn(&str, &str) -> String]) -> String {
     let text = std::fs::read_to_string(tree.join(path)).unwrap_or_else(|e| panic!("{path}: {e}"));
     rewrites.iter().fold(text, |t, r| r(path, &t))
 }
 
-/// The 7.0 shape: const descriptor members, a `void` prepare, the
-/// two-argument `mmap_action_complete(action, vma)`, and the rmap lock
-/// released outside mm/util.c.
+/// The 7.0 shape: const descriptor members, the hooks (a failing
+/// `success_hook` not unmapping), a `void` prepare, the two-argument
+/// `mmap_action_complete(action, vma)`, and the rmap lock released outside
+/// mm/util.c.
 pub fn v7_0(tree: &Path) -> Shape {
-    let mut files: Vec<(&str, String)> = Vec::new();
-    for path in TYPE_FILES {
-        files.push((path, rewritten(tree, path, &[const_desc_members, write_const_desc_members])));
-    }
-    for path in CODE_FILES {
-        files.push((
-            path,
-            rewritten(tree, path, &[write_const_desc_members, void_prepare, action_vma_complete, rmap_unlock_in_vma_c]),
-        ));
-    }
+    overlay("7.0", tree, &files_7_0(tree))
+}
+
+type Rewrite = fn(&str, &str) -> String;
+
+fn files_7_0(tree: &Path) -> Vec<(&'static str, String)> {
+    let types: &[Rewrite] = &[const_desc_members, write_const_desc_members, hook_members];
+    let util: &[Rewrite] =
+        &[write_const_desc_members, void_prepare, action_vma_complete, rmap_unlock_in_vma_c, hooks_in_finish_returning];
+    vec![
+        (TYPE_FILES[0], rewritten(tree, TYPE_FILES[0], types)),
+        (TYPE_FILES[1], rewritten(tree, TYPE_FILES[1], types)),
+        ("mm/util.c", rewritten(tree, "mm/util.c", util)),
+        ("include/linux/mm.h", rewritten(tree, "include/linux/mm.h", &[void_prepare, action_vma_complete])),
+        ("drivers/char/mem.c", rewritten(tree, "drivers/char/mem.c", &[devmem_error_hook])),
+    ]
+}
+
+fn overlay(name: &'static str, tree: &Path, files: &[(&'static str, String)]) -> Shape {
     let refs: Vec<(&str, &str)> = files.iter().map(|(p, t)| (*p, t.as_str())).collect();
-    Shape { name: "7.0", overlay: Overlay::new(tree, &refs).expect("an overlay of the 7.2 tree") }
+    Shape { name, overlay: Overlay::new(tree, &refs).expect("an overlay of the 7.2 tree") }
+}
+
+/// The 7.1 shape: 7.2's prototypes and members, with the hooks where 7.2
+/// has `error_override`.
+pub fn v7_1(tree: &Path) -> Shape {
+    overlay("7.1", tree, &files_7_1(tree, &[hook_members]))
+}
+
+fn files_7_1(tree: &Path, types: &[Rewrite]) -> Vec<(&'static str, String)> {
+    vec![
+        (TYPE_FILES[0], rewritten(tree, TYPE_FILES[0], types)),
+        (TYPE_FILES[1], rewritten(tree, TYPE_FILES[1], types)),
+        ("mm/util.c", rewritten(tree, "mm/util.c", &[write_const_desc_members, hooks_in_finish])),
+        ("drivers/char/mem.c", rewritten(tree, "drivers/char/mem.c", &[devmem_error_hook])),
+    ]
+}
+
+/// The 7.0.y stable shape: 7.1's prototypes backported onto 7.0, whose
+/// descriptor members are still const and whose hooks are still there.
+pub fn v7_0_stable(tree: &Path) -> Shape {
+    overlay("7.0.y", tree, &files_7_1(tree, &[const_desc_members, write_const_desc_members, hook_members]))
+}
+
+/// The 6.19 shape: 7.0's, with `tools/testing/vma` a single
+/// `vma_internal.h`, its `include/*.h` folded in where it included them.
+pub fn v6_19(tree: &Path) -> Shape {
+    const INTERNAL: &str = "tools/testing/vma/vma_internal.h";
+    let mut files = files_7_0(tree);
+    let tools_types = files.iter().find(|(p, _)| *p == TYPE_FILES[1]).unwrap().1.clone();
+    let internal = std::fs::read_to_string(tree.join(INTERNAL)).unwrap();
+    let f = lexed(INTERNAL, &internal);
+    let mut edits = Vec::new();
+    for t in f.lexed.tokens.iter().filter(|t| t.kind == mmharness_build::c::lex::Kind::Directive) {
+        let d = &internal[t.start..t.end];
+        let Some(inc) = d.strip_prefix("#include \"include/").and_then(|r| r.strip_suffix('"')) else { continue };
+        let path = format!("tools/testing/vma/include/{inc}");
+        let text = if path == TYPE_FILES[1] {
+            tools_types.clone()
+        } else {
+            std::fs::read_to_string(tree.join(&path)).unwrap()
+        };
+        edits.push((t.start..t.end, text));
+    }
+    assert_eq!(edits.len(), 3, "{INTERNAL} includes stubs.h, dup.h and custom.h");
+    files.retain(|(p, _)| *p != TYPE_FILES[1]);
+    files.push((INTERNAL, apply(&internal, edits)));
+    let shape = overlay("6.19", tree, &files);
+    // Links into the 7.2 tree, or a directory of them: only the overlay's own entries go.
+    let include = shape.overlay.path().join("tools/testing/vma/include");
+    if include.symlink_metadata().unwrap().file_type().is_symlink() {
+        std::fs::remove_file(&include).unwrap();
+    } else {
+        std::fs::remove_dir_all(&include).unwrap();
+    }
+    shape
 }
