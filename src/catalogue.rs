@@ -507,14 +507,14 @@ pub fn catalogue() -> Vec<Entry> {
             why: "nommu_mmap_action_complete: WARN_ON_ONCE(1); /* nommu cannot handle this. */ err = -EINVAL, after prepare's own WARN; then the error path unmaps",
             scenario: Scenario { stage: Stage::Nommu, ..Scenario::remap_full(0x1000) },
             expected: expect(-EINVAL, 1, 2, 0),
-            requires: &[Cap::NommuVariants, Cap::IsCompat],
+            requires: &[Cap::NommuVariants],
         },
         Entry {
             name: "nommu_nothing_succeeds_and_calls_mapped",
             why: "nommu_mmap_action_complete: MMAP_NOTHING breaks to mmap_action_finish, as on MMU",
             scenario: Scenario { stage: Stage::Nommu, ..Scenario::default() },
             expected: expect(0, 0, 0, 1),
-            requires: &[Cap::NommuVariants, Cap::IsCompat, Cap::VmOpsMapped],
+            requires: &[Cap::NommuVariants, Cap::VmOpsMapped],
         },
         // The hook era (6.19 to 7.1), before error_override replaced the hooks.
         Entry {

@@ -127,8 +127,6 @@ fn assert_void_prepare_era(shape: shapes::Shape, caps: &str) {
                 "compat_remap_failure_returns_the_raw_error_and_does_not_unmap",
                 "compat_success_still_calls_mapped",
                 "compat_mapped_failure_returns_the_raw_error_and_does_not_unmap",
-                "nommu_remap_warns_at_prepare_and_complete_and_fails_with_einval",
-                "nommu_nothing_succeeds_and_calls_mapped",
             ],
         ),
         ("the tree lacks error_override", CHECK_MMAP_ACTION.to_vec()),
