@@ -38,12 +38,20 @@ impl Entry {
 
 /// `Err` naming what `caps` lacks of `requires`.
 pub fn applicable(requires: &[Cap], caps: &Capabilities) -> Result<(), String> {
-    let missing: Vec<&str> = requires.iter().filter(|c| !caps.has(**c)).map(|c| c.name()).collect();
+    let missing: Vec<Cap> = requires.iter().copied().filter(|c| !caps.has(*c)).collect();
     if missing.is_empty() {
-        Ok(())
-    } else {
-        Err(format!("not applicable: the tree lacks {}", missing.join(", ")))
+        return Ok(());
     }
+    let (in_vma_c, lacked): (Vec<Cap>, Vec<Cap>) = missing.into_iter().partition(|c| c.in_mm_vma_c());
+    let mut reasons = Vec::new();
+    if !lacked.is_empty() {
+        reasons.push(format!("the tree lacks {}", lacked.iter().map(|c| c.name()).collect::<Vec<_>>().join(", ")));
+    }
+    if !in_vma_c.is_empty() {
+        let names: Vec<&str> = in_vma_c.iter().map(|c| c.name()).collect();
+        reasons.push(format!("decided in mm/vma.c on this tree ({})", names.join(", ")));
+    }
+    Err(format!("not applicable: {}", reasons.join("; ")))
 }
 
 fn expect(ret: i32, unmaps: usize, warns: u32, mapped_calls: usize) -> Expected {
@@ -143,28 +151,28 @@ pub fn catalogue() -> Vec<Entry> {
             why: "check_mmap_action: -4096 is past MAX_ERRNO: WARN_ON_ONCE, -EINVAL",
             scenario: nothing_with_override(-4096),
             expected: expect(-EINVAL, 0, 1, 0),
-            requires: &[Cap::ErrorOverride],
+            requires: &[Cap::ErrorOverride, Cap::PrepareDesc],
         },
         Entry {
             name: "override_that_is_not_an_error_fails_prepare_with_einval_and_one_warn",
             why: "check_mmap_action: WARN_ON_ONCE(override && !IS_ERR_VALUE(override)) gives -EINVAL",
             scenario: Scenario { error_override: 1, ..Scenario::default() },
             expected: expect(-EINVAL, 0, 1, 0),
-            requires: &[Cap::ErrorOverride],
+            requires: &[Cap::ErrorOverride, Cap::PrepareDesc],
         },
         Entry {
             name: "override_int_min_warns_and_fails_prepare_with_einval",
             why: "check_mmap_action: INT_MIN is not IS_ERR_VALUE",
             scenario: nothing_with_override(i32::MIN),
             expected: expect(-EINVAL, 0, 1, 0),
-            requires: &[Cap::ErrorOverride],
+            requires: &[Cap::ErrorOverride, Cap::PrepareDesc],
         },
         Entry {
             name: "override_int_max_warns_and_fails_prepare_with_einval",
             why: "check_mmap_action: INT_MAX is not an error value",
             scenario: nothing_with_override(i32::MAX),
             expected: expect(-EINVAL, 0, 1, 0),
-            requires: &[Cap::ErrorOverride],
+            requires: &[Cap::ErrorOverride, Cap::PrepareDesc],
         },
         // MMAP_NOTHING and vm_ops->mapped.
         Entry {
@@ -265,7 +273,7 @@ pub fn catalogue() -> Vec<Entry> {
             why: "io_remap_pfn_range_prepare delegates to remap_pfn_range_prepare's range check",
             scenario: Scenario { remap_start: START - PAGE_SIZE, ..Scenario::io_remap_full(0x1000) },
             expected: expect(-EFAULT, 0, 0, 0),
-            requires: &[Cap::IoRemap],
+            requires: &[Cap::IoRemap, Cap::PrepareDesc],
         },
         Entry {
             name: "io_remap_failure_with_override_returns_override_and_unmaps",
@@ -302,7 +310,7 @@ pub fn catalogue() -> Vec<Entry> {
             why: "__simple_ioremap_prep: pages -= vm_pgoff, then \"Can we fit all of the mapping?\"",
             scenario: Scenario { pgoff: 1, ..simple_ioremap_fitting() },
             expected: expect(-EINVAL, 0, 0, 0),
-            requires: &[Cap::SimpleIoremap],
+            requires: &[Cap::SimpleIoremap, Cap::PrepareDesc],
         },
         Entry {
             name: "simple_ioremap_counts_the_offset_into_its_first_page",
@@ -323,21 +331,21 @@ pub fn catalogue() -> Vec<Entry> {
             why: "__simple_ioremap_prep: \"Can we fit all of the mapping?\" (vm_len >> PAGE_SHIFT) > pages",
             scenario: Scenario::simple_ioremap(0x100000, PAGE_SIZE),
             expected: expect(-EINVAL, 0, 0, 0),
-            requires: &[Cap::SimpleIoremap],
+            requires: &[Cap::SimpleIoremap, Cap::PrepareDesc],
         },
         Entry {
             name: "simple_ioremap_wrapping_physical_memory_fails_prepare_with_einval",
             why: "__simple_ioremap_prep: start_phys + size < start_phys",
             scenario: Scenario::simple_ioremap(u64::MAX - PAGE_SIZE, 4 * PAGE_SIZE),
             expected: expect(-EINVAL, 0, 0, 0),
-            requires: &[Cap::SimpleIoremap],
+            requires: &[Cap::SimpleIoremap, Cap::PrepareDesc],
         },
         Entry {
             name: "simple_ioremap_with_pgoff_past_the_region_fails_prepare_with_einval",
             why: "__simple_ioremap_prep: vm_pgoff > pages",
             scenario: Scenario { pgoff: 5, ..simple_ioremap_fitting() },
             expected: expect(-EINVAL, 0, 0, 0),
-            requires: &[Cap::SimpleIoremap],
+            requires: &[Cap::SimpleIoremap, Cap::PrepareDesc],
         },
         Entry {
             name: "simple_ioremap_remap_failure_unmaps",
@@ -391,7 +399,7 @@ pub fn catalogue() -> Vec<Entry> {
             why: "map_kernel_pages_prepare: !range_in_vma_desc(desc, addr, end) gives -EFAULT",
             scenario: Scenario { kernel_nr_pages: 5, ..Scenario::map_kernel_pages() },
             expected: expect(-EFAULT, 0, 0, 0),
-            requires: &[Cap::MapKernelPages],
+            requires: &[Cap::MapKernelPages, Cap::PrepareDesc],
         },
         // Unknown action types.
         Entry {
@@ -407,28 +415,28 @@ pub fn catalogue() -> Vec<Entry> {
             why: "mmap_action_finish: maybe_rmap_unlock_action() runs on success too",
             scenario: Scenario { hide_from_rmap_until_complete: true, ..Scenario::remap_full(0x1000) },
             expected: expect(0, 0, 0, 1).with(Details { rmap_unlocks: Some(1), ..Details::default() }),
-            requires: &[Cap::VmOpsMapped],
+            requires: &[Cap::VmOpsMapped, Cap::RmapUnlock],
         },
         Entry {
             name: "hidden_remap_failure_drops_the_rmap_lock_and_unmaps",
             why: "mmap_action_finish: \"do_munmap() might take rmap lock, so release if held\"",
             scenario: Scenario { hide_from_rmap_until_complete: true, ..remap_failing(-ENOMEM) },
             expected: expect(-ENOMEM, 1, 0, 0).with(Details { rmap_unlocks: Some(1), ..Details::default() }),
-            requires: &[],
+            requires: &[Cap::RmapUnlock],
         },
         Entry {
             name: "hidden_rmap_of_an_anonymous_vma_warns",
             why: "maybe_rmap_unlock_action: VM_WARN_ON_ONCE(vma_is_anonymous(vma)), which is !vma->vm_ops",
             scenario: Scenario { hide_from_rmap_until_complete: true, vm_ops: VmOps::None, ..Scenario::remap_full(0x1000) },
             expected: expect(0, 0, 1, 0),
-            requires: &[],
+            requires: &[Cap::RmapUnlock],
         },
         Entry {
             name: "hidden_rmap_without_a_file_dereferences_null",
             why: "maybe_rmap_unlock_action: file = vma->vm_file; i_mmap_unlock_write(file->f_mapping) with no file",
             scenario: Scenario { hide_from_rmap_until_complete: true, has_file: false, ..Scenario::default() },
             expected: crash(SIGSEGV),
-            requires: &[],
+            requires: &[Cap::RmapUnlock],
         },
         // A stacked driver's .mmap: compat_vma_mmap() on the VMA mmap made.
         Entry {
@@ -447,7 +455,7 @@ pub fn catalogue() -> Vec<Entry> {
                 ..Scenario::remap_full(0x1000)
             },
             expected: expect(-EFAULT, 0, 0, 0),
-            requires: &[Cap::CompatVmaMmap],
+            requires: &[Cap::CompatVmaMmap, Cap::PrepareDesc],
         },
         Entry {
             name: "compat_vma_mmap_success_remaps_and_calls_mapped",
@@ -491,7 +499,7 @@ pub fn catalogue() -> Vec<Entry> {
                 ..Scenario::remap_full(0x1000)
             },
             expected: expect(-EINVAL, 0, 0, 0),
-            requires: &[Cap::CompatVmaMmap],
+            requires: &[Cap::CompatVmaMmap, Cap::PrepareDesc],
         },
         // The nommu variants, compiled as nommu_<name> under MMU headers.
         Entry {
@@ -499,14 +507,14 @@ pub fn catalogue() -> Vec<Entry> {
             why: "nommu_mmap_action_complete: WARN_ON_ONCE(1); /* nommu cannot handle this. */ err = -EINVAL, after prepare's own WARN; then the error path unmaps",
             scenario: Scenario { stage: Stage::Nommu, ..Scenario::remap_full(0x1000) },
             expected: expect(-EINVAL, 1, 2, 0),
-            requires: &[Cap::NommuVariants, Cap::IsCompat],
+            requires: &[Cap::NommuVariants],
         },
         Entry {
             name: "nommu_nothing_succeeds_and_calls_mapped",
             why: "nommu_mmap_action_complete: MMAP_NOTHING breaks to mmap_action_finish, as on MMU",
             scenario: Scenario { stage: Stage::Nommu, ..Scenario::default() },
             expected: expect(0, 0, 0, 1),
-            requires: &[Cap::NommuVariants, Cap::IsCompat, Cap::VmOpsMapped],
+            requires: &[Cap::NommuVariants, Cap::VmOpsMapped],
         },
         // The hook era (6.19 to 7.1), before error_override replaced the hooks.
         Entry {

@@ -87,7 +87,6 @@ fn missing(code: u8) -> Result<(), RunError> {
         sys::mmh_missing_MMH_MISSING_DEVMEM => Need::DEVMEM,
         sys::mmh_missing_MMH_MISSING_COMPAT_VMA_MMAP => Need::COMPAT_VMA_MMAP,
         sys::mmh_missing_MMH_MISSING_NOMMU_VARIANTS => Need::NOMMU_VARIANTS,
-        sys::mmh_missing_MMH_MISSING_PREPARE_DESC => Need::PREPARE_DESC,
         sys::mmh_missing_MMH_MISSING_IS_COMPAT => Need::IS_COMPAT,
         sys::mmh_missing_MMH_MISSING_ERROR_OVERRIDE_OR_HOOK => Need::ERROR_OVERRIDE_OR_HOOK,
         sys::mmh_missing_MMH_MISSING_ERROR_HOOK => Need::ERROR_HOOK,

@@ -122,7 +122,6 @@ impl Need {
     pub const DEVMEM: Self = Self(&[Cap::Devmem]);
     pub const COMPAT_VMA_MMAP: Self = Self(&[Cap::CompatVmaMmap]);
     pub const NOMMU_VARIANTS: Self = Self(&[Cap::NommuVariants]);
-    pub const PREPARE_DESC: Self = Self(&[Cap::PrepareDesc]);
     pub const IS_COMPAT: Self = Self(&[Cap::IsCompat]);
     pub const ERROR_OVERRIDE_OR_HOOK: Self = Self(&[Cap::ErrorOverride, Cap::ErrorHook]);
     pub const ERROR_HOOK: Self = Self(&[Cap::ErrorHook]);
@@ -260,8 +259,7 @@ impl Scenario {
         match self.stage {
             Stage::DevMem => needs.push(Need::DEVMEM),
             Stage::CompatVmaMmap => needs.push(Need::COMPAT_VMA_MMAP),
-            // The driver calls the nommu variants in this shape of the API only.
-            Stage::Nommu => needs.extend([Need::NOMMU_VARIANTS, Need::PREPARE_DESC, Need::IS_COMPAT]),
+            Stage::Nommu => needs.push(Need::NOMMU_VARIANTS),
             Stage::PrepareAndComplete | Stage::PrepareOnly | Stage::CompleteOnly => {}
         }
         if self.is_compat {

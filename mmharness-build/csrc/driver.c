@@ -360,18 +360,19 @@ static void mmh_set_action(struct mmap_action *action, const struct mmh_scenario
 #endif
 }
 
+/* The nommu variants have the shape of the MMU ones, whichever it is. */
+#ifdef MMH_CAP_NOMMU_VARIANTS
+#define MMH_VARIANT(nommu, name, ...) ((nommu) ? nommu_##name(__VA_ARGS__) : name(__VA_ARGS__))
+#else
+#define MMH_VARIANT(nommu, name, ...) ((void)(nommu), name(__VA_ARGS__))
+#endif
+
 static int mmh_prepare(struct vm_area_desc *desc, int nommu)
 {
 #ifdef MMH_CAP_PREPARE_DESC
-#ifdef MMH_CAP_NOMMU_VARIANTS
-	if (nommu)
-		return nommu_mmap_action_prepare(desc);
-#endif
-	(void)nommu;
-	return mmap_action_prepare(desc);
+	return MMH_VARIANT(nommu, mmap_action_prepare, desc);
 #else
-	(void)nommu;
-	mmap_action_prepare(&desc->action, desc);
+	MMH_VARIANT(nommu, mmap_action_prepare, &desc->action, desc);
 	return 0;
 #endif
 }
@@ -379,20 +380,13 @@ static int mmh_prepare(struct vm_area_desc *desc, int nommu)
 static int mmh_complete(struct vm_area_struct *vma, struct mmap_action *action, int is_compat, int nommu)
 {
 #if defined(MMH_CAP_COMPLETE_VMA_ACTION_COMPAT)
-#ifdef MMH_CAP_NOMMU_VARIANTS
-	if (nommu)
-		return nommu_mmap_action_complete(vma, action, is_compat);
-#endif
-	(void)nommu;
-	return mmap_action_complete(vma, action, is_compat);
+	return MMH_VARIANT(nommu, mmap_action_complete, vma, action, is_compat);
 #elif defined(MMH_CAP_COMPLETE_VMA_ACTION)
 	(void)is_compat;
-	(void)nommu;
-	return mmap_action_complete(vma, action);
+	return MMH_VARIANT(nommu, mmap_action_complete, vma, action);
 #else
 	(void)is_compat;
-	(void)nommu;
-	return mmap_action_complete(action, vma);
+	return MMH_VARIANT(nommu, mmap_action_complete, action, vma);
 #endif
 }
 
@@ -400,8 +394,12 @@ void mmh_desc_setup(struct vm_area_desc *desc, struct mm_struct *mm, struct file
 		    const struct mmh_scenario *s)
 {
 	memset(desc, 0, sizeof(*desc));
-	desc->mm = mm;
-	desc->file = file;
+	/*
+	 * Before 7.1 these members are "const ... *const": set them as mmap
+	 * does, by initialising the object, which a copy into its bytes is.
+	 */
+	memcpy((void *)&desc->mm, &mm, sizeof(mm));
+	memcpy((void *)&desc->file, &file, sizeof(file));
 	desc->vm_file = file;
 	desc->start = s->start;
 	desc->end = s->end;
@@ -418,7 +416,8 @@ void mmh_vma_from_desc(struct vm_area_struct *vma, const struct vm_area_desc *de
 
 	/* As __mmap_region() sets up the new VMA from the descriptor. */
 	memset(vma, 0, sizeof(*vma));
-	vma->vm_mm = desc->mm;
+	/* const before 7.1, where the descriptor could not change the mm. */
+	vma->vm_mm = (struct mm_struct *)desc->mm;
 	vma->vm_start = desc->start;
 	vma->vm_end = desc->end;
 	vma->vm_pgoff = desc->pgoff;
@@ -466,17 +465,12 @@ static uint8_t mmh_missing(const struct mmh_scenario *s)
 	if (s->stage == MMH_STAGE_COMPAT_VMA_MMAP)
 		return MMH_MISSING_COMPAT_VMA_MMAP;
 #endif
-	/* mmh_prepare() and mmh_complete() reach the nommu variants in this shape only. */
 #ifndef MMH_CAP_NOMMU_VARIANTS
 	if (s->stage == MMH_STAGE_NOMMU)
 		return MMH_MISSING_NOMMU_VARIANTS;
 #endif
-#ifndef MMH_CAP_PREPARE_DESC
-	if (s->stage == MMH_STAGE_NOMMU)
-		return MMH_MISSING_PREPARE_DESC;
-#endif
 #ifndef MMH_CAP_COMPLETE_VMA_ACTION_COMPAT
-	if (s->stage == MMH_STAGE_NOMMU || s->is_compat)
+	if (s->is_compat)
 		return MMH_MISSING_IS_COMPAT;
 #endif
 #if !defined(MMH_CAP_ERROR_OVERRIDE) && !defined(MMH_CAP_ERROR_HOOK)

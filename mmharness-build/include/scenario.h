@@ -147,7 +147,7 @@ enum mmh_missing {
 	MMH_MISSING_DEVMEM = 1,
 	MMH_MISSING_COMPAT_VMA_MMAP = 2,
 	MMH_MISSING_NOMMU_VARIANTS = 3,
-	MMH_MISSING_PREPARE_DESC = 4,
+	/* 4 was a prepare that cannot fail: the driver calls either shape. */
 	MMH_MISSING_IS_COMPAT = 5,
 	MMH_MISSING_ERROR_OVERRIDE_OR_HOOK = 6,
 	MMH_MISSING_ERROR_HOOK = 7,

@@ -45,6 +45,13 @@ pub struct Capabilities {
     pub devmem: bool,
     /// `mm/util.c` has `compat_vma_mmap(file, vma)`, for stacked drivers.
     pub compat_vma_mmap: bool,
+    /// The extracted code releases the rmap lock (`i_mmap_unlock_write`);
+    /// before 7.1, mm/vma.c's `call_action_complete` did.
+    #[serde(default)]
+    pub rmap_unlock: bool,
+    /// The extracted code unmaps a VMA whose action failed (`do_munmap`).
+    #[serde(default)]
+    pub unmap_on_error: bool,
 }
 
 /// One thing a tree's mmap-action API can express, as a catalogue entry
@@ -75,6 +82,10 @@ pub enum Cap {
     NommuVariants,
     Devmem,
     CompatVmaMmap,
+    /// The extracted code drops the rmap lock it was handed.
+    RmapUnlock,
+    /// The extracted code unmaps a VMA whose action failed.
+    UnmapOnError,
 }
 
 impl Cap {
@@ -96,7 +107,15 @@ impl Cap {
         Cap::NommuVariants,
         Cap::Devmem,
         Cap::CompatVmaMmap,
+        Cap::RmapUnlock,
+        Cap::UnmapOnError,
     ];
+
+    /// A code path that mm/vma.c owns on a tree without it, outside the
+    /// artifact, rather than one the tree lacks.
+    pub fn in_mm_vma_c(self) -> bool {
+        matches!(self, Cap::RmapUnlock | Cap::UnmapOnError)
+    }
 
     /// The name in manifests, `MMH_CAP_*` macros and reports.
     pub fn name(self) -> &'static str {
@@ -118,6 +137,8 @@ impl Cap {
             Cap::NommuVariants => "nommu_variants",
             Cap::Devmem => "devmem",
             Cap::CompatVmaMmap => "compat_vma_mmap",
+            Cap::RmapUnlock => "rmap_unlock",
+            Cap::UnmapOnError => "unmap_on_error",
         }
     }
 }
@@ -155,6 +176,8 @@ impl Capabilities {
             Cap::NommuVariants => self.nommu_variants,
             Cap::Devmem => self.devmem,
             Cap::CompatVmaMmap => self.compat_vma_mmap,
+            Cap::RmapUnlock => self.rmap_unlock,
+            Cap::UnmapOnError => self.unmap_on_error,
         }
     }
 
@@ -214,6 +237,8 @@ pub fn detect(i: &Inputs) -> Capabilities {
         nommu_variants: x.definitions.iter().any(|d| d.nommu && d.name == "mmap_action_prepare"),
         devmem: x.mmu("mmap_mem_prepare").is_some(),
         compat_vma_mmap: param_types(x, "compat_vma_mmap").is_some_and(|p| p.len() == 2),
+        rmap_unlock: x.leaves_reached.contains("i_mmap_unlock_write"),
+        unmap_on_error: x.leaves_reached.contains("do_munmap"),
     }
 }
 

@@ -79,6 +79,10 @@ pub fn archiver() -> Result<Command, ToolError> {
         .map_err(|e| ToolError::Machine { what: "finding the archiver".into(), message: e.to_string() })
 }
 
+/// strerror() texts of write failures that are the machine's, whatever
+/// the code compiled.
+const MACHINE_FAULTS: &[&str] = &["No space left on device", "Disk quota exceeded", "Read-only file system"];
+
 /// Runs `cmd` to completion, its stdout and stderr read together, and
 /// returns its stdout.
 pub fn run(mut cmd: Command, what: &str) -> Result<String, ToolError> {
@@ -118,7 +122,39 @@ fn outcome(out: std::process::Output, what: &str) -> Result<String, ToolError> {
                 message: format!("exited with {} and no message", out.status),
             });
         }
+        // The tools name the errno's text (the assembler quotes it): the
+        // disk, not the code, refused.
+        if let Some(fault) = MACHINE_FAULTS.iter().find(|f| stderr.contains(*f)) {
+            return Err(ToolError::Machine { what: what.to_string(), message: format!("{fault}:\n{stderr}") });
+        }
         return Err(ToolError::Failed { what: what.to_string(), output: stderr });
     }
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A tool that says `msg` on stderr and exits 1, as gcc or ld does.
+    fn failing(msg: &str) -> Result<String, ToolError> {
+        let mut cmd = Command::new("sh");
+        cmd.args(["-c", &format!("echo \"{msg}\" >&2; exit 1")]);
+        run(cmd, "compiling")
+    }
+
+    #[test]
+    fn a_full_disk_is_the_machines_fault() {
+        let e = failing("/usr/bin/ld: final link failed: No space left on device").unwrap_err();
+        assert!(
+            matches!(e, ToolError::Machine { ref message, .. } if message.starts_with("No space left on device")),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_compile_error_is_the_codes() {
+        let e = failing("tu.c:1:1: error: unknown type name 'foo'").unwrap_err();
+        assert!(matches!(e, ToolError::Failed { .. }), "{e}");
+    }
 }

@@ -37,7 +37,15 @@ enum Command {
     },
     /// For `git bisect run`: exit 0 good, 1 bad, 125 skip (cannot be built or tested), 128 the tool failed.
     #[command(
-        after_help = "KERNEL_SRC names the checkout under bisection. FILTERS select scenarios by name substring."
+        after_help = "KERNEL_SRC names the top of the checkout under bisection. FILTERS select scenarios by name substring.\n\n\
+The recipe, in the kernel checkout:\n  \
+git bisect start BAD GOOD\n  \
+KERNEL_SRC=$PWD git bisect run mmharness bisect-run -- FILTER\n\n\
+Exit codes: 0 good; 1 bad (a selected scenario differs from the catalogue, every try); \
+125 skip (this revision's code cannot be built, has no mmap_action, a result did not repeat, \
+or no selected scenario applies, each named with what it lacks); \
+128 the tool or the machine failed (usage, --help, KERNEL_SRC not the top of a kernel tree, \
+no compiler, a killed or silent compiler, a full disk, an unreadable cache, a panic): git stops, no verdict."
     )]
     BisectRun {
         /// Run a failing scenario this many times in all: bad only if it fails every time.
