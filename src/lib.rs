@@ -9,10 +9,12 @@ pub mod backend;
 pub mod bisect;
 pub mod catalogue;
 pub mod compare;
+pub mod e2e_catalogue;
 mod error;
 pub mod expect;
 #[cfg(feature = "linked")]
 pub mod linked;
+pub mod mapping;
 pub mod outcome;
 mod raw;
 pub mod report;

@@ -1,0 +1,252 @@
+//! The end-to-end artifact: the real mmap path in userland. One unit holds
+//! the extract (the mmap-action code, its leaves and hooks, as in the
+//! ordinary unit), the tree's `do_munmap` (mm/mmap.c), `driver.c` (the
+//! leaves' recorders and per-thread state), then `mm/vma_init.c`,
+//! `mm/vma_exec.c`, `mm/vma.c` and the kernel's own VMA tests, included
+//! through `tools/testing/vma/main.c` as its own build does, and last
+//! `csrc/e2e.c`. The tools headers' stubs of `mmap_action_prepare`,
+//! `mmap_action_complete`, `do_munmap` and `i_mmap_lock_write` are renamed
+//! away, so `__mmap_region()` calls the real code and our recorders. The
+//! maple tree and `tools/lib` are compiled beside it, as
+//! `tools/testing/vma/Makefile` links them, and liburcu is linked.
+//!
+//! The entry is `<cache>/artifacts/<key>` like the ordinary artifact's, with
+//! its own key (the unit's text differs, and an `e2e` part starts the key),
+//! holding `e2e-runner`, `tu.c` and `manifest.json`.
+
+use crate::c::File;
+use crate::cache::{self, Hashes};
+use crate::inputs::{self, Role};
+use crate::output::{BuildError, Manifest, Options};
+use crate::plan::Plan;
+use crate::toolchain::{self, SANITIZE};
+use crate::tree::Tree;
+use crate::unit::{self, Unit, DRIVER_C};
+use std::path::{Path, PathBuf};
+
+pub const E2E_C: &str = include_str!("../csrc/e2e.c");
+pub const MAPPING_H: &str = include_str!("../include/mapping.h");
+pub const RUNNER: &str = "e2e-runner";
+
+/// Names the end-to-end unit defines that the tools headers stub: the rmap
+/// lock, recorded so its depth can be followed over a call.
+const ALSO_OURS: &[&str] = &["i_mmap_lock_write"];
+
+/// After the prelude: our declarations, and the leaves redirected where the
+/// mapping must really change (the unmap) or be followed (the rmap unlock).
+const REDIRECTS: &str = "#include \"mapping.h\"\n\
+    void i_mmap_lock_write(struct address_space *mapping);\n\
+    void mmh_e2e_rmap_unlock(struct address_space *mapping);\n\
+    int mmh_e2e_munmap(struct mm_struct *mm, unsigned long start, size_t len, struct list_head *uf);\n\
+    int mmh_kernel_do_munmap(struct mm_struct *mm, unsigned long start, size_t len, struct list_head *uf);\n\
+    #undef MMH_LEAF_do_munmap\n\
+    #define MMH_LEAF_do_munmap(mm, start, len, uf, ...) mmh_e2e_munmap(mm, start, len, uf)\n\
+    #undef MMH_LEAF_i_mmap_unlock_write\n\
+    #define MMH_LEAF_i_mmap_unlock_write(mapping, ...) mmh_e2e_rmap_unlock(mapping)\n";
+
+/// tools/testing/vma/main.c and what it includes, with each of its tests
+/// reported by name, its `current` left to driver.c, and its main() renamed.
+const KERNEL_TESTS: &str = "#line 1 \"mmharness/e2e-glue\"\n\
+    #include \"tools/testing/vma/shared.h\"\n\
+    static FILE *mmh_e2e_out;\n\
+    int mmh_vma_test(const char *name, bool (*test)(void), int *num_tests, int *num_fail);\n\
+    #undef TEST\n\
+    #define TEST(name) mmh_vma_test(#name, test_##name, num_tests, num_fail)\n\
+    #define get_current mmh_tools_get_current\n\
+    #include \"tools/testing/vma/shared.c\"\n\
+    #undef get_current\n\
+    #define main mmh_kernel_vma_main\n\
+    #include \"tools/testing/vma/main.c\"\n\
+    #undef main\n";
+
+#[derive(Debug, Clone)]
+pub struct E2eArtifact {
+    pub dir: PathBuf,
+    pub manifest: Manifest,
+    /// False when the cache already held it.
+    pub compiled: bool,
+}
+
+impl E2eArtifact {
+    pub fn runner(&self) -> PathBuf {
+        self.dir.join(RUNNER)
+    }
+}
+
+/// The tree's `do_munmap`, renamed: the leaf calls it after its injection.
+fn kernel_do_munmap(tree: &Tree) -> Result<String, BuildError> {
+    let path = "mm/mmap.c";
+    let file = File::new(path, &tree.read(path)?).map_err(|e| BuildError::Extract(e.into()))?;
+    let item = file.definitions("do_munmap").next().ok_or_else(|| BuildError::Compile {
+        what: "finding do_munmap for the end-to-end unit".into(),
+        tree: tree.root.clone(),
+        output: "mm/mmap.c defines no do_munmap".into(),
+    })?;
+    Ok(format!(
+        "#define do_munmap mmh_kernel_do_munmap\n#line {} \"{path}\"\n{}\n#undef do_munmap\n",
+        item.line,
+        file.item_text(item)
+    ))
+}
+
+/// The end-to-end unit's text.
+pub fn text(plan: &Plan) -> Result<String, BuildError> {
+    Ok(format!(
+        "{}{}#line 1 \"mmharness/csrc/driver.c\"\n{DRIVER_C}{KERNEL_TESTS}#line 1 \"mmharness/csrc/e2e.c\"\n{E2E_C}",
+        unit::extracted_text(plan, ALSO_OURS, REDIRECTS),
+        kernel_do_munmap(&plan.tree)?,
+    ))
+}
+
+/// The support sources, each with whether `static` is taken out first.
+fn support_sources() -> Vec<(&'static str, bool)> {
+    inputs::INPUTS
+        .iter()
+        .filter_map(|i| match i.role {
+            Role::EndToEndSupport { unstatic } => Some((i.path, unstatic)),
+            Role::ToolsHelpers => Some((i.path, false)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The key: the unit's text and everything it includes or links from the
+/// tree, the flags, the compiler and this module.
+fn key(plan: &Plan, text: &str) -> Result<String, BuildError> {
+    let mut parts: Vec<String> = vec!["e2e".into(), text.into(), plan.headers.normalized.clone()];
+    for i in inputs::INPUTS.iter().filter(|i| {
+        matches!(i.role, Role::EndToEnd | Role::EndToEndSupport { .. } | Role::EndToEndReached | Role::ToolsHelpers)
+    }) {
+        parts.push(if plan.tree.path(i.path).is_file() { plan.tree.read(i.path)? } else { String::new() });
+    }
+    parts.push(unit::normalized_flags(plan));
+    parts.push(toolchain::compiler()?.1.clone());
+    parts.push(toolchain::CODEGEN.join(" "));
+    parts.push(include_str!("e2e.rs").into());
+    Ok(cache::sha256(parts.join("\0").as_bytes()))
+}
+
+fn io<T>(context: impl FnOnce() -> String, r: std::io::Result<T>) -> Result<T, BuildError> {
+    r.map_err(|source| BuildError::Io { context: context(), source })
+}
+
+/// `static` and `inline` taken out, as shared.mk's sed does.
+fn unstatic(text: &str) -> String {
+    text.lines()
+        .map(|l| {
+            let l = l.strip_prefix("static ").unwrap_or(l);
+            l.replacen("__always_inline ", "", 1).replacen("inline ", "", 1)
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+        + "\n"
+}
+
+/// Compiles the support sources, two at a time (the machine is shared),
+/// into objects in `work`, and names them.
+fn compile_support(plan: &Plan, work: &Path) -> Result<Vec<String>, BuildError> {
+    let mut jobs = Vec::new();
+    for (path, strip) in support_sources() {
+        let name = Path::new(path).file_stem().expect("a file").to_string_lossy().into_owned();
+        let source = if strip {
+            let copy = work.join(format!("{name}.c"));
+            io(|| format!("writing {}", copy.display()), std::fs::write(&copy, unstatic(&plan.tree.read(path)?)))?;
+            copy
+        } else {
+            plan.tree.path(path)
+        };
+        let mut cmd = toolchain::cc(work)?;
+        cmd.args(&plan.flags).arg(format!("-I{}", work.display())).args(["-w", "-c"]).arg(&source);
+        cmd.arg("-o").arg(format!("{name}.o"));
+        jobs.push((cmd, format!("compiling {path} for the end-to-end runner"), format!("{name}.o")));
+    }
+    let objects = jobs.iter().map(|(_, _, o)| o.clone()).collect();
+    let mut jobs = jobs.into_iter().map(|(cmd, what, _)| (cmd, what)).peekable();
+    while jobs.peek().is_some() {
+        let pair: Vec<_> = jobs.by_ref().take(2).collect();
+        std::thread::scope(|s| {
+            let running: Vec<_> =
+                pair.into_iter().map(|(cmd, what)| s.spawn(move || toolchain::run(cmd, &what))).collect();
+            running.into_iter().try_for_each(|r| r.join().expect("a compile thread").map(drop))
+        })
+        .map_err(|e| BuildError::of_tool(e, &plan.tree.root))?;
+    }
+    Ok(objects)
+}
+
+/// Compiles the unit and the support sources and links the runner.
+fn compile(plan: &Plan, work: &Path, text: &str) -> Result<(), BuildError> {
+    io(|| "writing the end-to-end unit".into(), std::fs::write(work.join("tu.c"), text))?;
+    io(|| "writing mapping.h".into(), std::fs::write(work.join("mmh/mapping.h"), MAPPING_H))?;
+    let objects = compile_support(plan, work)?;
+    let mut cmd = toolchain::cc(work)?;
+    // The kernel's VMA code is not ours to warn about: its errors still fail.
+    cmd.args(&plan.flags).arg(format!("-I{}", work.display())).args(["-w", "-c", "tu.c", "-o", "tu.o"]);
+    toolchain::run(cmd, "compiling the end-to-end unit").map_err(|e| BuildError::of_tool(e, &plan.tree.root))?;
+    let mut cmd = toolchain::cc(work)?;
+    cmd.arg("tu.o").args(&objects).args(["-o", RUNNER, "-lpthread", "-lurcu"]);
+    if plan.sanitize {
+        cmd.args(SANITIZE);
+    }
+    toolchain::run(cmd, "linking the end-to-end runner").map_err(|e| BuildError::of_tool(e, &plan.tree.root))?;
+    for o in objects.iter().map(String::as_str).chain(["tu.o"]) {
+        let _ = std::fs::remove_file(work.join(o));
+    }
+    Ok(())
+}
+
+fn verified(dir: &Path) -> Option<Manifest> {
+    let m: Manifest = serde_json::from_str(&std::fs::read_to_string(dir.join("manifest.json")).ok()?).ok()?;
+    cache::verify(dir, &m.files).then_some(m)
+}
+
+/// The end-to-end artifact of `tree`, from the cache when it is there.
+pub fn build(tree: &Tree, opts: &Options) -> Result<E2eArtifact, BuildError> {
+    let plan = Plan::new(tree, &opts.cache, opts.sanitize)?;
+    let text = text(&plan)?;
+    let mut manifest = Unit::new(&plan).map_err(|e| BuildError::of_tool(e, &tree.root))?.manifest;
+    manifest.key = key(&plan, &text)?;
+    let dest = cache::artifacts(&opts.cache).join(&manifest.key);
+    if dest.exists() && verified(&dest).is_none() {
+        cache::discard(&opts.cache, &dest);
+    }
+    if let Some(m) = verified(&dest) {
+        cache::touch(&dest);
+        manifest.files = m.files;
+        return Ok(E2eArtifact { dir: dest, manifest, compiled: false });
+    }
+    let work = plan.work.path();
+    compile(&plan, work, &text)?;
+    let files: Hashes = io(|| "hashing the artifact".into(), cache::hash_files(work, &[RUNNER, "tu.c"]))?;
+    manifest.files = files;
+    let json = serde_json::to_string_pretty(&manifest).expect("a manifest serializes");
+    io(|| "writing the manifest".into(), std::fs::write(work.join("manifest.json"), json))?;
+    let parent = dest.parent().expect("artifacts/<key>");
+    io(|| format!("creating {}", parent.display()), std::fs::create_dir_all(parent))?;
+    match plan.work.rename_to(&dest) {
+        Ok(()) => Ok(E2eArtifact { dir: dest, manifest, compiled: true }),
+        Err(_) if verified(&dest).is_some() => Ok(E2eArtifact { dir: dest, manifest, compiled: false }),
+        Err(e) => Err(BuildError::Io { context: format!("moving the artifact to {}", dest.display()), source: e }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unstatic_does_what_shared_mk_sed_does() {
+        assert_eq!(
+            unstatic("static inline int f(void)\nstatic __always_inline void g(void)\n"),
+            "int f(void)\nvoid g(void)\n"
+        );
+    }
+
+    #[test]
+    fn the_support_sources_are_tools_testing_vmas() {
+        let names: Vec<&str> = support_sources().iter().map(|(p, _)| *p).collect();
+        assert!(names.contains(&"tools/testing/shared/maple-shim.c"), "{names:?}");
+        assert!(names.contains(&"tools/lib/bitmap.c"), "{names:?}");
+        assert_eq!(support_sources().iter().filter(|(_, u)| *u).count(), 2);
+    }
+}
