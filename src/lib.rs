@@ -10,6 +10,7 @@ pub mod bisect;
 pub mod catalogue;
 pub mod compare;
 pub mod e2e_catalogue;
+pub mod e2e_suite;
 mod error;
 pub mod expect;
 #[cfg(feature = "linked")]

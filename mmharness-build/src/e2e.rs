@@ -44,20 +44,49 @@ const REDIRECTS: &str = "#include \"mapping.h\"\n\
     #undef MMH_LEAF_i_mmap_unlock_write\n\
     #define MMH_LEAF_i_mmap_unlock_write(mapping, ...) mmh_e2e_rmap_unlock(mapping)\n";
 
-/// tools/testing/vma/main.c and what it includes, with each of its tests
-/// reported by name, its `current` left to driver.c, and its main() renamed.
+/// Before tools/testing/vma's shared.c and main.c: each of its tests
+/// reported by name, its `current` left to driver.c, its main() renamed.
 const KERNEL_TESTS: &str = "#line 1 \"mmharness/e2e-glue\"\n\
     #include \"tools/testing/vma/shared.h\"\n\
     static FILE *mmh_e2e_out;\n\
     int mmh_vma_test(const char *name, bool (*test)(void), int *num_tests, int *num_fail);\n\
     #undef TEST\n\
-    #define TEST(name) mmh_vma_test(#name, test_##name, num_tests, num_fail)\n\
-    #define get_current mmh_tools_get_current\n\
-    #include \"tools/testing/vma/shared.c\"\n\
-    #undef get_current\n\
-    #define main mmh_kernel_vma_main\n\
-    #include \"tools/testing/vma/main.c\"\n\
-    #undef main\n";
+    #define TEST(name) mmh_vma_test(#name, test_##name, num_tests, num_fail)\n";
+
+/// The text of a tree file with its relative includes made relative to the
+/// tree's top (found through `-iquote <tree>`): in an overlay, `..` from a
+/// directory that is a link into the original would leave the overlay, and
+/// a patched `mm/vma.c` would not be the one compiled.
+fn rooted(text: &str, path: &str) -> String {
+    let dir: Vec<&str> = path.rsplit_once('/').map_or(vec![], |(d, _)| d.split('/').collect());
+    let mut out = String::with_capacity(text.len());
+    for line in text.lines() {
+        let rel = line.strip_prefix("#include \"").and_then(|r| r.split_once('"'));
+        match rel {
+            Some((inc, rest)) => {
+                let mut parts = dir.clone();
+                for c in inc.split('/') {
+                    match c {
+                        ".." => drop(parts.pop()),
+                        "." => {}
+                        c => parts.push(c),
+                    }
+                }
+                out.push_str(&format!("#include \"{}\"{rest}\n", parts.join("/")));
+            }
+            None => {
+                out.push_str(line);
+                out.push('\n');
+            }
+        }
+    }
+    out
+}
+
+/// A tree file for the unit: `#line` to its start, relative includes rooted.
+fn included(tree: &Tree, path: &str) -> Result<String, BuildError> {
+    Ok(format!("#line 1 \"{path}\"\n{}", rooted(&tree.read(path)?, path)))
+}
 
 #[derive(Debug, Clone)]
 pub struct E2eArtifact {
@@ -92,9 +121,14 @@ fn kernel_do_munmap(tree: &Tree) -> Result<String, BuildError> {
 /// The end-to-end unit's text.
 pub fn text(plan: &Plan) -> Result<String, BuildError> {
     Ok(format!(
-        "{}{}#line 1 \"mmharness/csrc/driver.c\"\n{DRIVER_C}{KERNEL_TESTS}#line 1 \"mmharness/csrc/e2e.c\"\n{E2E_C}",
+        "{}{}#line 1 \"mmharness/csrc/driver.c\"\n{DRIVER_C}{KERNEL_TESTS}\
+         #define get_current mmh_tools_get_current\n{}#undef get_current\n\
+         #define main mmh_kernel_vma_main\n{}#undef main\n\
+         #line 1 \"mmharness/csrc/e2e.c\"\n{E2E_C}",
         unit::extracted_text(plan, ALSO_OURS, REDIRECTS),
         kernel_do_munmap(&plan.tree)?,
+        included(&plan.tree, "tools/testing/vma/shared.c")?,
+        included(&plan.tree, "tools/testing/vma/main.c")?,
     ))
 }
 
@@ -148,13 +182,10 @@ fn compile_support(plan: &Plan, work: &Path) -> Result<Vec<String>, BuildError> 
     let mut jobs = Vec::new();
     for (path, strip) in support_sources() {
         let name = Path::new(path).file_stem().expect("a file").to_string_lossy().into_owned();
-        let source = if strip {
-            let copy = work.join(format!("{name}.c"));
-            io(|| format!("writing {}", copy.display()), std::fs::write(&copy, unstatic(&plan.tree.read(path)?)))?;
-            copy
-        } else {
-            plan.tree.path(path)
-        };
+        let text = rooted(&plan.tree.read(path)?, path);
+        let source = work.join(format!("{name}.c"));
+        let text = if strip { unstatic(&text) } else { text };
+        io(|| format!("writing {}", source.display()), std::fs::write(&source, text))?;
         let mut cmd = toolchain::cc(work)?;
         cmd.args(&plan.flags).arg(format!("-I{}", work.display())).args(["-w", "-c"]).arg(&source);
         cmd.arg("-o").arg(format!("{name}.o"));
@@ -239,6 +270,15 @@ mod tests {
         assert_eq!(
             unstatic("static inline int f(void)\nstatic __always_inline void g(void)\n"),
             "int f(void)\nvoid g(void)\n"
+        );
+    }
+
+    #[test]
+    fn relative_includes_are_rooted_at_the_tree() {
+        let main = "#include \"shared.h\"\n#include \"../../../mm/vma.c\" /* x */\n#include <stdio.h>\n";
+        assert_eq!(
+            rooted(main, "tools/testing/vma/main.c"),
+            "#include \"tools/testing/vma/shared.h\"\n#include \"mm/vma.c\" /* x */\n#include <stdio.h>\n"
         );
     }
 
