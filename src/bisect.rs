@@ -139,7 +139,9 @@ pub fn bisect_run_e2e(tree: &Path, filters: &[String], cache: &Path) -> Verdict 
         Ok(t) => t,
         Err(e) => return tree_error(e),
     };
-    let art = match mmharness_build::e2e::build(&tree, &Options::runner_only(cache.to_path_buf())) {
+    // MMHARNESS_SANITIZE=1: a leak or use-after-free in mm/vma.c is bad too.
+    let opts = Options::runner_only(cache.to_path_buf()).sanitized(mmharness_build::sanitize_requested());
+    let art = match mmharness_build::e2e::build(&tree, &opts) {
         Ok(a) => a,
         Err(e) => return build_error(e),
     };

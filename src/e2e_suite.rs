@@ -19,6 +19,10 @@ pub enum Verdict {
     Crash {
         report: String,
     },
+    /// Nothing was judged: the runner could not start, or the scenario is wrong.
+    Error {
+        message: String,
+    },
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -53,11 +57,21 @@ pub fn run(runner: &Path, filters: &[String]) -> Vec<E2eRow> {
                 };
                 E2eRow { name, verdict, got: Some(got) }
             }
-            Err(err) => E2eRow { name, verdict: Verdict::Crash { report: err.to_string() }, got: None },
+            Err(err) => not_run(name, err),
         });
     }
     rows.extend(kernel_rows(runner, filters));
     rows
+}
+
+/// A row that ran to no outcome: a crash of the kernel code is a finding,
+/// anything else an error of the run.
+fn not_run(name: String, err: mapping::E2eError) -> E2eRow {
+    let verdict = match err {
+        mapping::E2eError::Crashed { .. } => Verdict::Crash { report: err.to_string() },
+        _ => Verdict::Error { message: err.to_string() },
+    };
+    E2eRow { name, verdict, got: None }
 }
 
 fn kernel_rows(runner: &Path, filters: &[String]) -> Vec<E2eRow> {
@@ -75,7 +89,7 @@ fn kernel_rows(runner: &Path, filters: &[String]) -> Vec<E2eRow> {
                 E2eRow { name, verdict, got: None }
             })
             .collect(),
-        Err(e) => vec![E2eRow { name: "vma".into(), verdict: Verdict::Crash { report: e.to_string() }, got: None }],
+        Err(e) => vec![not_run("vma".into(), e)],
     }
 }
 
@@ -88,12 +102,15 @@ pub fn terminal(kernel_version: &str, rows: &[E2eRow]) -> String {
             Verdict::Pass => "ok",
             Verdict::Fail { .. } => "FAIL",
             Verdict::Crash { .. } => "CRASH",
+            Verdict::Error { .. } => "ERROR",
         };
         let got = r.got.as_ref().map_or(String::new(), |o| {
             format!("  ret {} map_count {} mapped {} rmap max {}", o.ret, o.map_count, o.mapped_calls, o.rmap.max)
         });
         out.push_str(&format!("{verdict:5} {}{got}\n", r.name));
-        if let Verdict::Fail { differences: d } | Verdict::Crash { report: d } = &r.verdict {
+        if let Verdict::Fail { differences: d } | Verdict::Crash { report: d } | Verdict::Error { message: d } =
+            &r.verdict
+        {
             out.extend(d.lines().map(|l| format!("      {l}\n")));
         }
     }
@@ -106,7 +123,9 @@ pub fn terminal(kernel_version: &str, rows: &[E2eRow]) -> String {
 pub fn ktap(rows: &[E2eRow]) -> String {
     let mut out = format!("KTAP version 1\n1..{}\n", rows.len());
     for (i, r) in rows.iter().enumerate() {
-        if let Verdict::Fail { differences: d } | Verdict::Crash { report: d } = &r.verdict {
+        if let Verdict::Fail { differences: d } | Verdict::Crash { report: d } | Verdict::Error { message: d } =
+            &r.verdict
+        {
             out.extend(d.lines().map(|l| format!("# {l}\n")));
         }
         out.push_str(&format!("{} {} {}\n", if r.passed() { "ok" } else { "not ok" }, i + 1, r.name));

@@ -175,6 +175,9 @@ pub enum E2eError {
     Crashed { how: String, stderr: String },
     #[error("the end-to-end runner said what this build cannot read: {0:?}: rebuild the artifact")]
     Unreadable(String),
+    /// The scenario asks for a layout the kernel refuses: fix the scenario.
+    #[error("the scenario's map line {index} (0-based) could not be laid out: __mmap_region returned {ret}")]
+    LayoutFailed { index: usize, ret: i64 },
 }
 
 fn field<T: std::str::FromStr>(words: &[&str], i: usize, line: &str) -> Result<T, E2eError> {
@@ -210,6 +213,9 @@ pub fn decode(text: &str) -> Result<MappingOutcome, E2eError> {
             }),
             "warn" => {
                 o.warns.push(format!("{}:{} {}", w.get(1).unwrap_or(&""), w.get(2).unwrap_or(&""), w[3..].join(" ")))
+            }
+            "layout_failed" => {
+                return Err(E2eError::LayoutFailed { index: field(&w, 1, line)?, ret: field(&w, 2, line)? })
             }
             "end" => return Ok(o),
             _ => return Err(E2eError::Unreadable(line.to_string())),
@@ -321,5 +327,6 @@ mod tests {
         assert_eq!((o.remap_calls, o.mapped_calls, o.munmap_calls), (1, 0, 1));
         assert_eq!(o.vmas, vec![Vma { start: 4096, end: 8192, flags: 187, pgoff: 1, file: true }]);
         assert!(matches!(decode("bogus 1\nend\n"), Err(E2eError::Unreadable(l)) if l == "bogus 1"));
+        assert!(matches!(decode("layout_failed 1 -12\nend\n"), Err(E2eError::LayoutFailed { index: 1, ret: -12 })));
     }
 }

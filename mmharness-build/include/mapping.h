@@ -24,7 +24,8 @@
  * Out: `ret N`, `map_count N`, a `vma START END FLAGS PGOFF FILE` line per
  * VMA in the maple tree in address order, `calls REMAP MAPPED MUNMAP`,
  * `rmap MAX MIN FINAL NESTED` (the rmap lock depth over the call),
- * `warn FILE LINE EXPR` per WARN, then `end`.
+ * `warn FILE LINE EXPR` per WARN, then `end`; or `layout_failed I RET`
+ * and `end` when the I-th `map` line could not be laid out.
  *
  * `vma-tests` as the argument runs tools/testing/vma's own tests instead:
  * `test ok NAME` or `test fail NAME` per test, then `end`.

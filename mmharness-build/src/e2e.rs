@@ -15,7 +15,7 @@
 //! holding `e2e-runner`, `tu.c` and `manifest.json`.
 
 use crate::c::File;
-use crate::cache::{self, Hashes};
+use crate::cache;
 use crate::inputs::{self, Role};
 use crate::output::{BuildError, Manifest, Options};
 use crate::plan::Plan;
@@ -144,13 +144,11 @@ fn support_sources() -> Vec<(&'static str, bool)> {
         .collect()
 }
 
-/// The key: the unit's text and everything it includes or links from the
-/// tree, the flags, the compiler and this module.
-fn key(plan: &Plan, text: &str) -> Result<String, BuildError> {
-    let mut parts: Vec<String> = vec!["e2e".into(), text.into(), plan.headers.normalized.clone()];
-    for i in inputs::INPUTS.iter().filter(|i| {
-        matches!(i.role, Role::EndToEnd | Role::EndToEndSupport { .. } | Role::EndToEndReached | Role::ToolsHelpers)
-    }) {
+/// A key: `what` (the unit's text, or which library), the tree files of
+/// `roles`, the tools headers, the flags, the compiler and this module.
+fn key(plan: &Plan, what: &str, roles: fn(Role) -> bool) -> Result<String, BuildError> {
+    let mut parts: Vec<String> = vec![what.into(), plan.headers.normalized.clone()];
+    for i in inputs::INPUTS.iter().filter(|i| roles(i.role)) {
         parts.push(if plan.tree.path(i.path).is_file() { plan.tree.read(i.path)? } else { String::new() });
     }
     parts.push(unit::normalized_flags(plan));
@@ -159,6 +157,14 @@ fn key(plan: &Plan, text: &str) -> Result<String, BuildError> {
     parts.push(include_str!("e2e.rs").into());
     Ok(cache::sha256(parts.join("\0").as_bytes()))
 }
+
+fn is_support(role: Role) -> bool {
+    matches!(role, Role::EndToEndSupport { .. } | Role::EndToEndReached | Role::ToolsHelpers)
+}
+
+/// The maple tree and tools/lib do not change with mm/vma.c: cached apart,
+/// so a bisect step over mm/vma.c compiles the unit only.
+const SUPPORT_LIB: &str = "libmmharness_vma_support.a";
 
 fn io<T>(context: impl FnOnce() -> String, r: std::io::Result<T>) -> Result<T, BuildError> {
     r.map_err(|source| BuildError::Io { context: context(), source })
@@ -205,24 +211,65 @@ fn compile_support(plan: &Plan, work: &Path) -> Result<Vec<String>, BuildError> 
     Ok(objects)
 }
 
-/// Compiles the unit and the support sources and links the runner.
-fn compile(plan: &Plan, work: &Path, text: &str) -> Result<(), BuildError> {
+/// The support library's cache entry, built in a work dir of its own when
+/// the cache lacks it.
+fn support_lib(plan: &Plan, manifest: &Manifest, cache_dir: &Path) -> Result<PathBuf, BuildError> {
+    let key = key(plan, "e2e-support", is_support)?;
+    let dest = cache::artifacts(cache_dir).join(&key);
+    if verified(&dest).is_some() {
+        cache::touch(&dest);
+        return Ok(dest.join(SUPPORT_LIB));
+    }
+    let work = io(|| "creating a build directory".into(), cache::WorkDir::new(cache_dir))?;
+    // The plan's directory holds the generated headers the sources include.
+    let objects = compile_support(plan, plan.work.path())?;
+    let mut ar = toolchain::archiver()?;
+    ar.current_dir(plan.work.path()).arg("crs").arg(work.path().join(SUPPORT_LIB)).args(&objects);
+    toolchain::run(ar, "archiving the end-to-end support library")?;
+    for o in &objects {
+        // The objects and their sources' copies stay out of the unit's entry.
+        let _ = std::fs::remove_file(plan.work.path().join(o));
+        let _ = std::fs::remove_file(plan.work.path().join(o.replace(".o", ".c")));
+    }
+    install_entry(work, Manifest { key, ..manifest.clone() }, &[SUPPORT_LIB], &dest)?;
+    Ok(dest.join(SUPPORT_LIB))
+}
+
+/// Hashes `files` of `work` into the manifest and renames `work` to `dest`,
+/// unless another build of the same key got there first.
+fn install_entry(
+    work: cache::WorkDir,
+    mut manifest: Manifest,
+    files: &[&str],
+    dest: &Path,
+) -> Result<bool, BuildError> {
+    manifest.files = io(|| "hashing the artifact".into(), cache::hash_files(work.path(), files))?;
+    let json = serde_json::to_string_pretty(&manifest).expect("a manifest serializes");
+    io(|| "writing the manifest".into(), std::fs::write(work.path().join("manifest.json"), json))?;
+    let parent = dest.parent().expect("artifacts/<key>");
+    io(|| format!("creating {}", parent.display()), std::fs::create_dir_all(parent))?;
+    match work.rename_to(dest) {
+        Ok(()) => Ok(true),
+        Err(_) if verified(dest).is_some() => Ok(false),
+        Err(e) => Err(BuildError::Io { context: format!("moving the artifact to {}", dest.display()), source: e }),
+    }
+}
+
+/// Compiles the unit and links the runner with the support library.
+fn compile(plan: &Plan, work: &Path, text: &str, support: &Path) -> Result<(), BuildError> {
     io(|| "writing the end-to-end unit".into(), std::fs::write(work.join("tu.c"), text))?;
     io(|| "writing mapping.h".into(), std::fs::write(work.join("mmh/mapping.h"), MAPPING_H))?;
-    let objects = compile_support(plan, work)?;
     let mut cmd = toolchain::cc(work)?;
     // The kernel's VMA code is not ours to warn about: its errors still fail.
     cmd.args(&plan.flags).arg(format!("-I{}", work.display())).args(["-w", "-c", "tu.c", "-o", "tu.o"]);
     toolchain::run(cmd, "compiling the end-to-end unit").map_err(|e| BuildError::of_tool(e, &plan.tree.root))?;
     let mut cmd = toolchain::cc(work)?;
-    cmd.arg("tu.o").args(&objects).args(["-o", RUNNER, "-lpthread", "-lurcu"]);
+    cmd.arg("tu.o").arg(support).args(["-o", RUNNER, "-lpthread", "-lurcu"]);
     if plan.sanitize {
         cmd.args(SANITIZE);
     }
     toolchain::run(cmd, "linking the end-to-end runner").map_err(|e| BuildError::of_tool(e, &plan.tree.root))?;
-    for o in objects.iter().map(String::as_str).chain(["tu.o"]) {
-        let _ = std::fs::remove_file(work.join(o));
-    }
+    let _ = std::fs::remove_file(work.join("tu.o"));
     Ok(())
 }
 
@@ -236,7 +283,7 @@ pub fn build(tree: &Tree, opts: &Options) -> Result<E2eArtifact, BuildError> {
     let plan = Plan::new(tree, &opts.cache, opts.sanitize)?;
     let text = text(&plan)?;
     let mut manifest = Unit::new(&plan).map_err(|e| BuildError::of_tool(e, &tree.root))?.manifest;
-    manifest.key = key(&plan, &text)?;
+    manifest.key = key(&plan, &format!("e2e\0{text}"), |r| r == Role::EndToEnd || is_support(r))?;
     let dest = cache::artifacts(&opts.cache).join(&manifest.key);
     if dest.exists() && verified(&dest).is_none() {
         cache::discard(&opts.cache, &dest);
@@ -246,19 +293,12 @@ pub fn build(tree: &Tree, opts: &Options) -> Result<E2eArtifact, BuildError> {
         manifest.files = m.files;
         return Ok(E2eArtifact { dir: dest, manifest, compiled: false });
     }
-    let work = plan.work.path();
-    compile(&plan, work, &text)?;
-    let files: Hashes = io(|| "hashing the artifact".into(), cache::hash_files(work, &[RUNNER, "tu.c"]))?;
-    manifest.files = files;
-    let json = serde_json::to_string_pretty(&manifest).expect("a manifest serializes");
-    io(|| "writing the manifest".into(), std::fs::write(work.join("manifest.json"), json))?;
-    let parent = dest.parent().expect("artifacts/<key>");
-    io(|| format!("creating {}", parent.display()), std::fs::create_dir_all(parent))?;
-    match plan.work.rename_to(&dest) {
-        Ok(()) => Ok(E2eArtifact { dir: dest, manifest, compiled: true }),
-        Err(_) if verified(&dest).is_some() => Ok(E2eArtifact { dir: dest, manifest, compiled: false }),
-        Err(e) => Err(BuildError::Io { context: format!("moving the artifact to {}", dest.display()), source: e }),
-    }
+    let support = support_lib(&plan, &manifest, &opts.cache)?;
+    compile(&plan, plan.work.path(), &text, &support)?;
+    let Plan { work, .. } = plan;
+    let compiled = install_entry(work, manifest.clone(), &[RUNNER, "tu.c"], &dest)?;
+    let manifest = verified(&dest).unwrap_or(manifest);
+    Ok(E2eArtifact { dir: dest, manifest, compiled })
 }
 
 #[cfg(test)]
