@@ -3,6 +3,7 @@
 //! the tool's own failures, which git must not read as a verdict.
 
 use crate::backend::Runner;
+use crate::e2e_suite;
 use crate::suite::{self, Row, Status};
 use mmharness_build::artifact::{self, BuildError, Options};
 use mmharness_build::tree::{Tree, TreeError};
@@ -128,4 +129,34 @@ pub fn bisect_run(tree: &Path, filters: &[String], tries: u32, cache: &Path) -> 
         };
     }
     Verdict { code: GOOD, reason: format!("good: Linux {version}: {ran} scenarios as expected"), rows }
+}
+
+/// The end-to-end mode of [`bisect_run`]: the end-to-end entries and the
+/// kernel's own tools/testing/vma tests, built into one runner. A crash of
+/// the kernel code is bad, like a difference.
+pub fn bisect_run_e2e(tree: &Path, filters: &[String], cache: &Path) -> Verdict {
+    let tree = match Tree::open(tree) {
+        Ok(t) => t,
+        Err(e) => return tree_error(e),
+    };
+    // MMHARNESS_SANITIZE=1: a leak or use-after-free in mm/vma.c is bad too.
+    let opts = Options::runner_only(cache.to_path_buf()).sanitized(mmharness_build::sanitize_requested());
+    let art = match mmharness_build::e2e::build(&tree, &opts) {
+        Ok(a) => a,
+        Err(e) => return build_error(e),
+    };
+    let rows = e2e_suite::run(&art.runner(), filters);
+    if rows.is_empty() {
+        return Verdict::tool(format!(
+            "no end-to-end entry or kernel VMA test's name contains any of {filters:?}: see `mmharness table --e2e`"
+        ));
+    }
+    let version = &art.manifest.kernel_version;
+    let failed: Vec<&str> = rows.iter().filter(|r| !r.passed()).map(|r| r.name.as_str()).collect();
+    if failed.is_empty() {
+        let reason = format!("good: Linux {version}: {} end-to-end rows as expected", rows.len());
+        return Verdict { code: GOOD, reason, rows: Vec::new() };
+    }
+    let reason = format!("bad: Linux {version}: {}\n{}", failed.join("; "), e2e_suite::terminal(version, &rows));
+    Verdict { code: BAD, reason, rows: Vec::new() }
 }

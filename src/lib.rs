@@ -9,10 +9,13 @@ pub mod backend;
 pub mod bisect;
 pub mod catalogue;
 pub mod compare;
+pub mod e2e_catalogue;
+pub mod e2e_suite;
 mod error;
 pub mod expect;
 #[cfg(feature = "linked")]
 pub mod linked;
+pub mod mapping;
 pub mod outcome;
 mod raw;
 pub mod report;

@@ -30,6 +30,14 @@ pub enum Role {
     /// A directory the unit's includes are searched in; the files read
     /// from it are the ones the preprocessor names.
     IncludeDir,
+    /// Included by the end-to-end unit, as `tools/testing/vma/main.c` does,
+    /// or extracted into it (`do_munmap`).
+    EndToEnd,
+    /// Compiled beside the end-to-end unit, as `tools/testing/vma` links it;
+    /// `static` taken out where `tools/testing/shared/shared.mk` does.
+    EndToEndSupport { unstatic: bool },
+    /// Included by an end-to-end support source.
+    EndToEndReached,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -73,7 +81,32 @@ pub const INPUTS: &[Input] = &[
     input("tools/include", Role::IncludeDir, false, "tools/testing/vma's include path"),
     input("tools/arch/x86/include", Role::IncludeDir, false, "tools/testing/vma's include path"),
     input("lib", Role::IncludeDir, false, "tools/testing/vma's include path"),
+    input("mm/vma_init.c", Role::EndToEnd, false, "the VMA code, included as tools/testing/vma/main.c does"),
+    input("mm/vma_exec.c", Role::EndToEnd, false, "the VMA code, included as tools/testing/vma/main.c does"),
+    input("mm/vma.c", Role::EndToEnd, false, "__mmap_region and the VMA code the mapping goes through"),
+    input("mm/mmap.c", Role::EndToEnd, false, "do_munmap, so that an unmap removes the VMA from the tree"),
+    input("tools/testing/vma/main.c", Role::EndToEnd, false, "the kernel's own VMA tests and their helpers"),
+    input("tools/testing/vma/shared.c", Role::EndToEnd, false, "the kernel's VMA test helpers"),
+    input("tools/testing/vma/shared.h", Role::EndToEnd, false, "the kernel's VMA test helpers"),
+    input("tools/testing/vma/tests/merge.c", Role::EndToEnd, false, "the kernel's own VMA tests"),
+    input("tools/testing/vma/tests/mmap.c", Role::EndToEnd, false, "the kernel's own VMA tests"),
+    input("tools/testing/vma/tests/vma.c", Role::EndToEnd, false, "the kernel's own VMA tests"),
+    support("tools/testing/shared/xarray-shared.c", false),
+    support("lib/radix-tree.c", true),
+    support("lib/idr.c", true),
+    support("tools/testing/shared/linux.c", false),
+    support("tools/lib/slab.c", false),
+    support("tools/lib/find_bit.c", false),
+    support("tools/lib/hweight.c", false),
+    support("tools/lib/vsprintf.c", false),
+    support("tools/testing/shared/maple-shim.c", false),
+    input("lib/maple_tree.c", Role::EndToEndReached, false, "the maple tree, included by maple-shim.c"),
+    input("lib/xarray.c", Role::EndToEndReached, false, "the xarray, included by xarray-shared.c"),
 ];
+
+const fn support(path: &'static str, unstatic: bool) -> Input {
+    input(path, Role::EndToEndSupport { unstatic }, false, "linked by tools/testing/vma: the maple tree and tools/lib")
+}
 
 /// The inputs of one role, in table order.
 pub fn of(role: Role) -> impl Iterator<Item = &'static Input> {

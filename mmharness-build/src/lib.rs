@@ -13,6 +13,7 @@ pub mod c;
 pub mod cache;
 pub mod caps;
 pub mod dupcheck;
+pub mod e2e;
 pub mod extract;
 pub mod fetch;
 pub mod inputs;

@@ -2,7 +2,7 @@
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
-use mmharness::{bisect, compare, report, review, suite, Runner};
+use mmharness::{bisect, compare, e2e_suite, report, review, suite, Runner};
 use mmharness_build::fetch::{self, Verify};
 use mmharness_build::{artifact, build_inputs, cache, cache_dir, plan::Plan, tree::Tree, tree_at_hand, ResolveError};
 use std::path::PathBuf;
@@ -34,6 +34,9 @@ enum Command {
         /// KTAP version 1, as KUnit and kselftest print it.
         #[arg(long)]
         ktap: bool,
+        /// The end-to-end mode: the mapping through mm/vma.c and the maple tree, and tools/testing/vma's own tests.
+        #[arg(long)]
+        e2e: bool,
     },
     /// For `git bisect run`: exit 0 good, 1 bad, 125 skip (cannot be built or tested), 128 the tool failed.
     #[command(
@@ -51,6 +54,9 @@ no compiler, a killed or silent compiler, a full disk, an unreadable cache, a pa
         /// Run a failing scenario this many times in all: bad only if it fails every time.
         #[arg(long, default_value_t = 1)]
         tries: u32,
+        /// The end-to-end entries and tools/testing/vma's own tests instead of the catalogue.
+        #[arg(long)]
+        e2e: bool,
         /// Scenario name substrings (default: the whole catalogue).
         #[arg(last = true)]
         filters: Vec<String>,
@@ -70,6 +76,9 @@ no compiler, a killed or silent compiler, a full disk, an unreadable cache, a pa
         kernel: Option<PathBuf>,
         #[arg(long)]
         json: bool,
+        /// Compare the end-to-end rows (the mapping through mm/vma.c, and tools/testing/vma's own tests).
+        #[arg(long)]
+        e2e: bool,
     },
     /// Build (or find in the cache) a tree's artifact and print its manifest.
     Build {
@@ -153,9 +162,23 @@ fn table(kernel: Option<PathBuf>, json: bool, ktap: bool) -> Result<bool> {
     Ok(rows.iter().all(|r| !matches!(r.status, suite::Status::Fail { .. })))
 }
 
+/// The end-to-end table; false when a row differs from the catalogue.
+fn e2e_table(kernel: Option<PathBuf>, json: bool, ktap: bool) -> Result<bool> {
+    let art = mmharness_build::e2e::build(&tree(kernel)?, &artifact::Options::runner_only(cache_dir()))?;
+    let rows = e2e_suite::run(&art.runner(), &[]);
+    if json {
+        println!("{}", serde_json::to_string_pretty(&rows)?);
+    } else if ktap {
+        print!("{}", e2e_suite::ktap(&rows));
+    } else {
+        print!("{}", e2e_suite::terminal(&art.manifest.kernel_version, &rows));
+    }
+    Ok(rows.iter().all(e2e_suite::E2eRow::passed))
+}
+
 /// `git bisect run` reads any exit code from 1 to 127 but 125 as *bad*: every
 /// failure of the tool, a panic included, must exit with 128.
-fn bisect_run(tries: u32, filters: &[String]) -> ! {
+fn bisect_run(tries: u32, filters: &[String], e2e: bool) -> ! {
     let default_hook = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
         default_hook(info);
@@ -169,7 +192,12 @@ fn bisect_run(tries: u32, filters: &[String]) -> ! {
         eprintln!("bisect-run: set KERNEL_SRC to the kernel checkout under bisection");
         std::process::exit(bisect::TOOL_FAILURE);
     };
-    let v = bisect::bisect_run(std::path::Path::new(&kernel), filters, tries, &cache_dir());
+    let kernel = std::path::Path::new(&kernel);
+    let v = if e2e {
+        bisect::bisect_run_e2e(kernel, filters, &cache_dir())
+    } else {
+        bisect::bisect_run(kernel, filters, tries, &cache_dir())
+    };
     for r in &v.rows {
         if let suite::Status::Fail { difference } = &r.status {
             println!("FAIL {}: {difference}", r.name);
@@ -190,6 +218,31 @@ fn diff(a: PathBuf, b: PathBuf, json: bool) -> Result<()> {
         print!("{}", compare::terminal(&c));
     }
     Ok(())
+}
+
+/// The end-to-end rows before and after a patch; false when the patched
+/// tree has a row the catalogue does not expect.
+fn e2e_review(patch: PathBuf, kernel: Option<PathBuf>, json: bool) -> Result<bool> {
+    let tree = tree(kernel)?;
+    let input = std::fs::read_to_string(&patch).with_context(|| format!("reading {}", patch.display()))?;
+    let (overlay, applied) = review::apply(&tree.root, &review::patches(&input))?;
+    let opts = artifact::Options::runner_only(cache_dir());
+    let rows = |t: &Tree| -> Result<Vec<e2e_suite::E2eRow>> {
+        Ok(e2e_suite::run(&mmharness_build::e2e::build(t, &opts)?.runner(), &[]))
+    };
+    let (mut before, mut after) = (rows(&tree)?, rows(&Tree::open(overlay.path())?)?);
+    if matches!(applied, review::Applied::Reverted { .. }) {
+        std::mem::swap(&mut before, &mut after);
+    }
+    let changes = e2e_suite::differences(&before, &after);
+    if json {
+        println!("{}", serde_json::to_string_pretty(&serde_json::json!({ "changes": changes, "after": after }))?);
+    } else if changes.is_empty() {
+        println!("the patch changes no end-to-end row ({} rows)", after.len());
+    } else {
+        changes.iter().for_each(|c| println!("{c}"));
+    }
+    Ok(after.iter().all(e2e_suite::E2eRow::passed))
 }
 
 fn review(patch: PathBuf, kernel: Option<PathBuf>, json: bool) -> Result<()> {
@@ -280,14 +333,20 @@ fn main() {
 
 fn run(cli: Cli) -> Result<()> {
     match cli.command {
-        Command::Table { kernel, json, ktap } => {
-            if !table(kernel, json, ktap)? {
+        Command::Table { kernel, json, ktap, e2e } => {
+            let passed = if e2e { e2e_table(kernel, json, ktap)? } else { table(kernel, json, ktap)? };
+            if !passed {
                 std::process::exit(1);
             }
         }
-        Command::BisectRun { tries, filters } => bisect_run(tries, &filters),
+        Command::BisectRun { tries, filters, e2e } => bisect_run(tries, &filters, e2e),
         Command::Diff { tree_a, tree_b, json } => diff(tree_a, tree_b, json)?,
-        Command::Review { patch, kernel, json } => review(patch, kernel, json)?,
+        Command::Review { patch, kernel, json, e2e: false } => review(patch, kernel, json)?,
+        Command::Review { patch, kernel, json, e2e: true } => {
+            if !e2e_review(patch, kernel, json)? {
+                std::process::exit(1);
+            }
+        }
         Command::Build { kernel } => {
             let art = artifact::build(&tree(kernel)?, &artifact::Options::new(cache_dir()))?;
             println!("{}", serde_json::to_string_pretty(&art.manifest)?);
