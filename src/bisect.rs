@@ -62,10 +62,11 @@ fn build_error(e: BuildError) -> Verdict {
     }
 }
 
-/// Builds the revision checked out at `tree` through the cache, runs the
+/// Builds the revision checked out at `tree` through the cache (with the
+/// sanitizers if `sanitize`), runs the
 /// selected scenarios in its runner and decides. A failing scenario is run
 /// `tries` times in all: bad only if it fails every time, skipped if not.
-pub fn bisect_run(tree: &Path, filters: &[String], tries: u32, cache: &Path) -> Verdict {
+pub fn bisect_run(tree: &Path, filters: &[String], tries: u32, cache: &Path, sanitize: bool) -> Verdict {
     let entries = suite::select(filters);
     if entries.is_empty() {
         return Verdict::tool(format!(
@@ -76,7 +77,7 @@ pub fn bisect_run(tree: &Path, filters: &[String], tries: u32, cache: &Path) -> 
         Ok(t) => t,
         Err(e) => return tree_error(e),
     };
-    let art = match artifact::build(&tree, &Options::runner_only(cache.to_path_buf())) {
+    let art = match artifact::build(&tree, &Options::runner_only(cache.to_path_buf()).sanitized(sanitize)) {
         Ok(a) => a,
         Err(e) => return build_error(e),
     };

@@ -1,17 +1,57 @@
 //! The behaviour table of a tree, as a terminal table, JSON or KTAP.
 
+use crate::catalogue::Entry;
 use crate::suite::{Row, Status};
 use mmharness_build::artifact::Manifest;
+use mmharness_build::toolchain::SANITIZE;
 
-/// The header every output starts with: which tree, which capabilities.
+/// Whether the artifact's C was built with the sanitizers.
+pub fn sanitized(m: &Manifest) -> bool {
+    SANITIZE.iter().all(|f| m.flags.iter().any(|g| g == f))
+}
+
+/// The header every output starts with: which tree, which capabilities,
+/// whether the sanitizers watch.
 pub fn describe(m: &Manifest) -> String {
     format!(
-        "Linux {} at {} (artifact {})\ncapabilities: {}",
+        "Linux {} at {} (artifact {})\ncapabilities: {}\nsanitizers: {}",
         m.kernel_version,
         m.tree.display(),
         &m.key[..12],
-        m.capabilities.names().join(" ")
+        m.capabilities.names().join(" "),
+        if sanitized(m) { "AddressSanitizer and UBSan" } else { "off (--sanitize turns them on)" }
     )
+}
+
+/// The first sentence of an entry's why: the deciding function and its rule.
+fn first_sentence(why: &str) -> &str {
+    why.find(". ").map_or(why, |i| &why[..=i])
+}
+
+/// `mmharness list`: each entry's name, what decides it, what it requires.
+pub fn list(entries: &[Entry]) -> String {
+    let mut out = String::new();
+    for e in entries {
+        let needs: Vec<&str> = e.requires.iter().map(|c| c.name()).collect();
+        out.push_str(e.name);
+        if !needs.is_empty() {
+            out.push_str(&format!("  [requires {}]", needs.join(", ")));
+        }
+        out.push_str(&format!("\n    {}\n", first_sentence(e.why)));
+    }
+    out.push_str(&format!("{} scenarios\n", entries.len()));
+    out
+}
+
+pub fn list_json(entries: &[Entry]) -> serde_json::Value {
+    let rows: Vec<serde_json::Value> = entries
+        .iter()
+        .map(|e| {
+            let needs: Vec<&str> = e.requires.iter().map(|c| c.name()).collect();
+            serde_json::json!({ "name": e.name, "why": e.why, "requires": needs })
+        })
+        .collect();
+    serde_json::json!({ "schema_version": SCHEMA_VERSION, "scenarios": rows })
 }
 
 fn verdict(s: &Status) -> String {
@@ -45,8 +85,13 @@ pub fn terminal(m: &Manifest, rows: &[Row]) -> String {
     out
 }
 
+/// Bumped when a field of the JSON output changes meaning or goes away.
+pub const SCHEMA_VERSION: u32 = 1;
+
 pub fn json(m: &Manifest, rows: &[Row]) -> serde_json::Value {
     serde_json::json!({
+        "schema_version": SCHEMA_VERSION,
+        "sanitized": sanitized(m),
         "tree": m.tree,
         "kernel_version": m.kernel_version,
         "artifact": m.key,
@@ -107,8 +152,10 @@ mod tests {
             row("c", Status::NotApplicable { reason: "not applicable: the tree lacks is_compat".into() }),
         ];
         let k = ktap(&manifest(), &rows);
-        let lines: Vec<&str> =
-            k.lines().filter(|l| !l.starts_with("# Linux") && !l.starts_with("# capabilities")).collect();
+        let lines: Vec<&str> = k
+            .lines()
+            .filter(|l| !l.starts_with("# Linux") && !l.starts_with("# capabilities") && !l.starts_with("# sanitizers"))
+            .collect();
         assert_eq!(
             lines,
             vec![

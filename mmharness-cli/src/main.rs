@@ -1,10 +1,13 @@
 //! The mmharness command line.
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
+use mmharness::catalogue::Entry;
 use mmharness::{bisect, compare, report, review, suite, Runner};
 use mmharness_build::fetch::{self, Verify};
-use mmharness_build::{artifact, build_inputs, cache, cache_dir, plan::Plan, tree::Tree, tree_at_hand, ResolveError};
+use mmharness_build::{
+    artifact, build_inputs, cache, cache_dir, plan::Plan, sanitize_requested, tree::Tree, tree_at_hand, ResolveError,
+};
 use std::path::PathBuf;
 
 mod check_dup;
@@ -19,6 +22,10 @@ is out of scope until __mmap_region is linked through tools/testing/vma's own bu
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Build the runners with AddressSanitizer and UBSan (also MMHARNESS_SANITIZE=1): a read past an
+    /// object or of an unmapped VMA is reported, not silently passed.
+    #[arg(long, global = true)]
+    sanitize: bool,
 }
 
 #[derive(Subcommand)]
@@ -34,6 +41,8 @@ enum Command {
         /// KTAP version 1, as KUnit and kselftest print it.
         #[arg(long)]
         ktap: bool,
+        #[command(flatten)]
+        select: Select,
     },
     /// For `git bisect run`: exit 0 good, 1 bad, 125 skip (cannot be built or tested), 128 the tool failed.
     #[command(
@@ -49,19 +58,28 @@ enum Command {
     },
     /// The same scenarios on two trees: only what differs, and struct layout changes.
     Diff {
+        /// The tree before (a kernel checkout or unpacked source).
         tree_a: PathBuf,
+        /// The tree after.
         tree_b: PathBuf,
+        /// Machine-readable output.
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        select: Select,
     },
     /// What a patch (git-format, mbox series, or a mail quoting one) changes: behaviour, capabilities, layouts.
     Review {
+        /// A git-format patch, an mbox of a series, or a mail quoting one with `> `.
         patch: PathBuf,
         /// The tree to apply it to (default: KERNEL_SRC, else the default tree).
         #[arg(long)]
         kernel: Option<PathBuf>,
+        /// Machine-readable output.
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        select: Select,
     },
     /// Build (or find in the cache) a tree's artifact and print its manifest.
     Build {
@@ -77,8 +95,20 @@ enum Command {
     },
     /// Mutation self-check: build mutants of the extracted kernel code and count those the catalogue catches.
     Mutants {
+        /// The kernel tree (default: KERNEL_SRC, else the default tree).
         #[arg(long)]
         kernel: Option<PathBuf>,
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        select: Select,
+    },
+    /// The catalogue: each scenario's name, what decides it, and what a tree needs to run it.
+    List {
+        #[command(flatten)]
+        select: Select,
+        /// Machine-readable output.
         #[arg(long)]
         json: bool,
     },
@@ -96,6 +126,24 @@ enum Command {
         #[arg(default_value = fetch::DEFAULT_SERIES)]
         series: String,
     },
+}
+
+/// Which catalogue scenarios a command runs.
+#[derive(clap::Args)]
+struct Select {
+    /// Only the scenarios whose name contains FILTER (repeatable; `mmharness list` names them all).
+    #[arg(short = 'k', long = "filter", value_name = "FILTER")]
+    filters: Vec<String>,
+}
+
+impl Select {
+    /// The selected entries; a filter that names nothing is the user's error, with the flag named.
+    fn entries(&self) -> Result<Vec<Entry>> {
+        if let Some(f) = self.filters.iter().find(|f| suite::select(std::slice::from_ref(*f)).is_empty()) {
+            bail!("-k/--filter {f:?} names no scenario: `mmharness list` prints their names");
+        }
+        Ok(suite::select(&self.filters))
+    }
 }
 
 #[derive(Subcommand)]
@@ -131,10 +179,10 @@ fn tree(kernel: Option<PathBuf>) -> Result<Tree> {
 }
 
 /// Exit 1 when a scenario differs from the catalogue.
-fn table(kernel: Option<PathBuf>, json: bool, ktap: bool) -> Result<bool> {
+fn table(kernel: Option<PathBuf>, json: bool, ktap: bool, entries: &[Entry], sanitize: bool) -> Result<bool> {
     let tree = tree(kernel)?;
-    let art = artifact::build(&tree, &artifact::Options::runner_only(cache_dir()))?;
-    let rows = suite::run(&mut Runner::for_artifact(&art), &suite::select(&[]))?;
+    let art = artifact::build(&tree, &artifact::Options::runner_only(cache_dir()).sanitized(sanitize))?;
+    let rows = suite::run(&mut Runner::for_artifact(&art), entries)?;
     if json {
         println!("{}", serde_json::to_string_pretty(&report::json(&art.manifest, &rows))?);
     } else if ktap {
@@ -147,7 +195,7 @@ fn table(kernel: Option<PathBuf>, json: bool, ktap: bool) -> Result<bool> {
 
 /// `git bisect run` reads any exit code from 1 to 127 but 125 as *bad*: every
 /// failure of the tool, a panic included, must exit with 128.
-fn bisect_run(tries: u32, filters: &[String]) -> ! {
+fn bisect_run(tries: u32, filters: &[String], sanitize: bool) -> ! {
     let default_hook = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
         default_hook(info);
@@ -161,7 +209,7 @@ fn bisect_run(tries: u32, filters: &[String]) -> ! {
         eprintln!("bisect-run: set KERNEL_SRC to the kernel checkout under bisection");
         std::process::exit(bisect::TOOL_FAILURE);
     };
-    let v = bisect::bisect_run(std::path::Path::new(&kernel), filters, tries, &cache_dir());
+    let v = bisect::bisect_run(std::path::Path::new(&kernel), filters, tries, &cache_dir(), sanitize);
     for r in &v.rows {
         if let suite::Status::Fail { difference } = &r.status {
             println!("FAIL {}: {difference}", r.name);
@@ -171,10 +219,10 @@ fn bisect_run(tries: u32, filters: &[String]) -> ! {
     std::process::exit(v.code);
 }
 
-fn diff(a: PathBuf, b: PathBuf, json: bool) -> Result<()> {
+fn diff(a: PathBuf, b: PathBuf, json: bool, entries: &[Entry], sanitize: bool) -> Result<()> {
     let cache = cache_dir();
-    let plan = |p: &PathBuf| Plan::new(&Tree::open(p)?, &cache, false);
-    let (ra, rb) = (compare::run_tree(plan(&a)?, &cache)?, compare::run_tree(plan(&b)?, &cache)?);
+    let plan = |p: &PathBuf| Plan::new(&Tree::open(p)?, &cache, sanitize);
+    let (ra, rb) = (compare::run_tree(plan(&a)?, &cache, entries)?, compare::run_tree(plan(&b)?, &cache, entries)?);
     let c = compare::compare(&ra, &rb);
     if json {
         println!("{}", serde_json::to_string_pretty(&c)?);
@@ -184,16 +232,18 @@ fn diff(a: PathBuf, b: PathBuf, json: bool) -> Result<()> {
     Ok(())
 }
 
-fn review(patch: PathBuf, kernel: Option<PathBuf>, json: bool) -> Result<()> {
+fn review(patch: PathBuf, kernel: Option<PathBuf>, json: bool, entries: &[Entry], sanitize: bool) -> Result<()> {
     let tree = tree(kernel)?;
     let input = std::fs::read_to_string(&patch).with_context(|| format!("reading {}", patch.display()))?;
     let patches = review::patches(&input);
     let (overlay, applied) = review::apply(&tree.root, &patches)?;
     let cache = cache_dir();
-    let patched = Plan::new(&Tree::open(overlay.path())?, &cache, false)?;
+    let patched = Plan::new(&Tree::open(overlay.path())?, &cache, sanitize)?;
     check_dup::require_consistent(&patched)?;
-    let (tree_run, patched_run) =
-        (compare::run_tree(Plan::new(&tree, &cache, false)?, &cache)?, compare::run_tree(patched, &cache)?);
+    let (tree_run, patched_run) = (
+        compare::run_tree(Plan::new(&tree, &cache, sanitize)?, &cache, entries)?,
+        compare::run_tree(patched, &cache, entries)?,
+    );
     let (how, c) = match applied {
         review::Applied::Forward { whitespace_fallback } => (
             format!("applied to {}{}", tree.root.display(), ws_note(whitespace_fallback)),
@@ -215,6 +265,15 @@ fn review(patch: PathBuf, kernel: Option<PathBuf>, json: bool) -> Result<()> {
     } else {
         println!("{} patch(es): {}\n{how}", patches.len(), subjects.join("; "));
         print!("{}", compare::terminal(&c));
+    }
+    Ok(())
+}
+
+fn list(entries: &[Entry], json: bool) -> Result<()> {
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report::list_json(entries))?);
+    } else {
+        print!("{}", report::list(entries));
     }
     Ok(())
 }
@@ -271,15 +330,17 @@ fn main() {
 }
 
 fn run(cli: Cli) -> Result<()> {
+    let sanitize = cli.sanitize || sanitize_requested();
     match cli.command {
-        Command::Table { kernel, json, ktap } => {
-            if !table(kernel, json, ktap)? {
+        Command::Table { kernel, json, ktap, select } => {
+            if !table(kernel, json, ktap, &select.entries()?, sanitize)? {
                 std::process::exit(1);
             }
         }
-        Command::BisectRun { tries, filters } => bisect_run(tries, &filters),
-        Command::Diff { tree_a, tree_b, json } => diff(tree_a, tree_b, json)?,
-        Command::Review { patch, kernel, json } => review(patch, kernel, json)?,
+        Command::BisectRun { tries, filters } => bisect_run(tries, &filters, sanitize),
+        Command::Diff { tree_a, tree_b, json, select } => diff(tree_a, tree_b, json, &select.entries()?, sanitize)?,
+        Command::Review { patch, kernel, json, select } => review(patch, kernel, json, &select.entries()?, sanitize)?,
+        Command::List { select, json } => list(&select.entries()?, json)?,
         Command::Build { kernel } => {
             let art = artifact::build(&tree(kernel)?, &artifact::Options::new(cache_dir()))?;
             println!("{}", serde_json::to_string_pretty(&art.manifest)?);
@@ -290,7 +351,7 @@ fn run(cli: Cli) -> Result<()> {
                 std::process::exit(1);
             }
         }
-        Command::Mutants { kernel, json } => mutants::run(&tree(kernel)?, json)?,
+        Command::Mutants { kernel, json, select } => mutants::run(&tree(kernel)?, json, select.entries()?, sanitize)?,
         Command::Cache { action: None, json } => cache_report(json)?,
         Command::Cache { action: Some(CacheAction::Gc { keep }), .. } => {
             let before = cache::usage(&cache_dir()).total();
