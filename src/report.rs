@@ -54,35 +54,96 @@ pub fn list_json(entries: &[Entry]) -> serde_json::Value {
     serde_json::json!({ "schema_version": SCHEMA_VERSION, "scenarios": rows })
 }
 
-fn verdict(s: &Status) -> String {
+/// How the terminal table is laid out.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Layout {
+    /// Columns to fit, or `None` for full names and lines of any length.
+    pub width: Option<u16>,
+    /// Colour the verdicts (a terminal, `NO_COLOR` unset).
+    pub colour: bool,
+    /// Only the scenarios that differ from the catalogue.
+    pub failed_only: bool,
+}
+
+/// The line of a long message a reader needs first: a sanitizer's report or
+/// UBSan's `runtime error:` if there is one, else its first non-empty line.
+pub fn headline(text: &str) -> &str {
+    let lines = || text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.chars().all(|c| c == '='));
+    let report = lines().find(|l| l.contains("Sanitizer:") || l.contains("runtime error:"));
+    report.or_else(|| lines().next()).unwrap_or("")
+}
+
+/// `name` in at most `max` characters: its start and end, which say what
+/// and how, joined by `…` (`--wide` and JSON give it whole).
+fn shorten(name: &str, max: usize) -> String {
+    if name.len() <= max {
+        return name.to_string();
+    }
+    let head = (max - 1) / 2;
+    format!("{}…{}", &name[..head], &name[name.len() - (max - 1 - head)..])
+}
+
+fn verdict(s: &Status) -> (String, comfy_table::Color) {
+    use comfy_table::Color;
     match s {
-        Status::Pass => "as expected".into(),
-        Status::Fail { difference } => format!("DIFFERS: {difference}"),
-        Status::NotApplicable { reason } => reason.clone(),
+        Status::Pass => ("as expected".into(), Color::Green),
+        Status::Fail { difference } => (format!("DIFFERS: {}", headline(difference)), Color::Red),
+        Status::NotApplicable { reason } => (reason.clone(), Color::Yellow),
     }
 }
 
-pub fn terminal(m: &Manifest, rows: &[Row]) -> String {
-    let mut out = describe(m);
-    out.push('\n');
-    let w = rows.iter().map(|r| r.name.len()).max().unwrap_or(8);
-    let results: Vec<String> = rows.iter().map(Row::result).collect();
-    let rw = results.iter().map(String::len).max().unwrap_or(6).max(6);
-    out.push_str(&format!("{:w$}  {:rw$}  {:6}  {:40}  verdict\n", "scenario", "result", "unmaps", "WARNs"));
-    for (r, result) in rows.iter().zip(&results) {
+/// The table `mmharness table` prints: one row per scenario, fitted to
+/// `layout.width` by wrapping its cells.
+pub fn terminal(m: &Manifest, rows: &[Row], layout: Layout) -> String {
+    use comfy_table::{presets, Cell, CellAlignment, ColumnConstraint, ContentArrangement, Table, Width};
+    let mut t = Table::new();
+    t.load_preset(presets::NOTHING).set_header(["scenario", "result", "unmaps", "WARNs", "verdict"]);
+    // Names get a third of the width; the WARNs and the verdict wrap, never
+    // below "as expected".
+    let name_width = layout.width.map(|w| (usize::from(w) / 3).max(24));
+    match layout.width {
+        Some(w) => t.set_content_arrangement(ContentArrangement::Dynamic).set_width(w),
+        None => t.set_content_arrangement(ContentArrangement::Disabled),
+    };
+    if layout.colour {
+        t.enforce_styling();
+    } else {
+        t.force_no_tty();
+    }
+    for r in rows.iter().filter(|r| !layout.failed_only || matches!(r.status, Status::Fail { .. })) {
         let unmaps = r.got.as_ref().map_or("-".into(), |g| g.unmaps.to_string());
         let warns = r.warns();
-        let warns = if warns.is_empty() { "-".to_string() } else { warns.join("; ") };
-        out.push_str(&format!("{:w$}  {:rw$}  {:6}  {:40}  {}\n", r.name, result, unmaps, warns, verdict(&r.status)));
+        let warns = if warns.is_empty() { "-".to_string() } else { warns.join("\n") };
+        let (text, colour) = verdict(&r.status);
+        let verdict = if layout.colour { Cell::new(text).fg(colour) } else { Cell::new(text) };
+        t.add_row(vec![
+            Cell::new(name_width.map_or(r.name.to_string(), |w| shorten(r.name, w))),
+            Cell::new(r.result()),
+            Cell::new(unmaps).set_alignment(CellAlignment::Right),
+            Cell::new(warns),
+            verdict,
+        ]);
     }
+    if let Some(w) = name_width {
+        let at_least = |n: usize| ColumnConstraint::LowerBoundary(Width::Fixed(n as u16 + 2));
+        t.column_mut(0).map(|c| c.set_constraint(at_least(w)));
+        t.column_mut(4).map(|c| c.set_constraint(at_least("as expected".len())));
+    }
+    let header: Vec<String> = match layout.width {
+        Some(w) => describe(m)
+            .lines()
+            .map(|l| textwrap::fill(l, textwrap::Options::new(w.into()).subsequent_indent("  ")))
+            .collect(),
+        None => vec![describe(m)],
+    };
+    let (header, t) = (header.join("\n"), t.trim_fmt());
     let count = |f: fn(&Status) -> bool| rows.iter().filter(|r| f(&r.status)).count();
-    out.push_str(&format!(
-        "{} as expected, {} differ, {} not applicable\n",
+    format!(
+        "{header}\n{t}\n{} as expected, {} differ, {} not applicable\n",
         count(|s| matches!(s, Status::Pass)),
         count(|s| matches!(s, Status::Fail { .. })),
         count(|s| matches!(s, Status::NotApplicable { .. }))
-    ));
-    out
+    )
 }
 
 /// Bumped when a field of the JSON output changes meaning or goes away.
@@ -142,6 +203,19 @@ mod tests {
             "extracted": [], "leaves": [], "flags": [], "compiler": "cc", "warnings": []
         }))
         .unwrap()
+    }
+
+    #[test]
+    fn a_long_name_keeps_its_start_and_end() {
+        assert_eq!(shorten("compat_success_still_calls_mapped", 15), "compat_…_mapped");
+        assert_eq!(shorten("override_zero_is_accepted", 25), "override_zero_is_accepted");
+    }
+
+    #[test]
+    fn the_headline_of_a_sanitizer_crash_is_its_report() {
+        let text = "crash exited with status 1: =====\n==1==ERROR: AddressSanitizer: heap-buffer-overflow on address 0x6\nREAD";
+        assert_eq!(headline(text), "==1==ERROR: AddressSanitizer: heap-buffer-overflow on address 0x6");
+        assert_eq!(headline("returned -ENOMEM, expected -EAGAIN"), "returned -ENOMEM, expected -EAGAIN");
     }
 
     #[test]

@@ -8,6 +8,7 @@ use mmharness_build::fetch::{self, Verify};
 use mmharness_build::{
     artifact, build_inputs, cache, cache_dir, plan::Plan, sanitize_requested, tree::Tree, tree_at_hand, ResolveError,
 };
+use std::io::IsTerminal;
 use std::path::PathBuf;
 
 mod check_dup;
@@ -39,10 +40,16 @@ enum Command {
         #[arg(long, conflicts_with = "ktap")]
         json: bool,
         /// KTAP version 1, as KUnit and kselftest print it.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "json")]
         ktap: bool,
         #[command(flatten)]
         select: Select,
+        /// Only the scenarios that differ from the catalogue.
+        #[arg(long)]
+        failed: bool,
+        /// Full names and messages, however wide (the terminal's width otherwise, or COLUMNS, or 120).
+        #[arg(long)]
+        wide: bool,
     },
     /// For `git bisect run`: exit 0 good, 1 bad, 125 skip (cannot be built or tested), 128 the tool failed.
     #[command(
@@ -179,7 +186,24 @@ fn tree(kernel: Option<PathBuf>) -> Result<Tree> {
 }
 
 /// Exit 1 when a scenario differs from the catalogue.
-fn table(kernel: Option<PathBuf>, json: bool, ktap: bool, entries: &[Entry], sanitize: bool) -> Result<bool> {
+/// The terminal's width (COLUMNS first, as shells set it), or 120 when
+/// stdout is not a terminal; colour on a terminal unless NO_COLOR is set.
+fn table_layout(failed_only: bool, wide: bool) -> report::Layout {
+    let tty = std::io::stdout().is_terminal();
+    let columns = std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok());
+    let width = columns.or_else(|| tty.then(|| comfy_table::Table::new().width()).flatten()).unwrap_or(120);
+    let colour = tty && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    report::Layout { width: (!wide).then_some(width), colour, failed_only }
+}
+
+fn table(
+    kernel: Option<PathBuf>,
+    json: bool,
+    ktap: bool,
+    layout: report::Layout,
+    entries: &[Entry],
+    sanitize: bool,
+) -> Result<bool> {
     let tree = tree(kernel)?;
     let art = artifact::build(&tree, &artifact::Options::runner_only(cache_dir()).sanitized(sanitize))?;
     let rows = suite::run(&mut Runner::for_artifact(&art), entries)?;
@@ -188,7 +212,7 @@ fn table(kernel: Option<PathBuf>, json: bool, ktap: bool, entries: &[Entry], san
     } else if ktap {
         print!("{}", report::ktap(&art.manifest, &rows));
     } else {
-        print!("{}", report::terminal(&art.manifest, &rows));
+        print!("{}", report::terminal(&art.manifest, &rows, layout));
     }
     Ok(rows.iter().all(|r| !matches!(r.status, suite::Status::Fail { .. })))
 }
@@ -332,8 +356,9 @@ fn main() {
 fn run(cli: Cli) -> Result<()> {
     let sanitize = cli.sanitize || sanitize_requested();
     match cli.command {
-        Command::Table { kernel, json, ktap, select } => {
-            if !table(kernel, json, ktap, &select.entries()?, sanitize)? {
+        Command::Table { kernel, json, ktap, select, failed, wide } => {
+            let layout = table_layout(failed, wide);
+            if !table(kernel, json, ktap, layout, &select.entries()?, sanitize)? {
                 std::process::exit(1);
             }
         }
