@@ -1,6 +1,8 @@
 //! The behaviour table of a tree, as a terminal table, JSON or KTAP.
 
 use crate::catalogue::Entry;
+use crate::expect::Expected;
+use crate::outcome::Ret;
 use crate::suite::{Row, Status};
 use mmharness_build::artifact::Manifest;
 use mmharness_build::toolchain::SANITIZE;
@@ -39,7 +41,7 @@ pub fn list(entries: &[Entry]) -> String {
         }
         out.push_str(&format!("\n    {}\n", first_sentence(e.why)));
     }
-    out.push_str(&format!("{} scenarios\n", entries.len()));
+    out.push_str(&format!("{} scenario{}\n", entries.len(), if entries.len() == 1 { "" } else { "s" }));
     out
 }
 
@@ -149,6 +151,45 @@ pub fn terminal(m: &Manifest, rows: &[Row], layout: Layout) -> String {
 /// Bumped when a field of the JSON output changes meaning or goes away.
 pub const SCHEMA_VERSION: u32 = 1;
 
+/// A return value as JSON: `{"name": "-EAGAIN", "value": -11}`.
+fn ret_json(ret: i32) -> serde_json::Value {
+    serde_json::json!({ "name": Ret(ret).name(), "value": ret })
+}
+
+/// A summary (what the catalogue expects, or what happened) as JSON.
+fn summary_json(e: &Expected) -> serde_json::Value {
+    serde_json::json!({
+        "ret": ret_json(e.ret),
+        "unmaps": e.unmaps,
+        "warns": e.warns,
+        "mapped_calls": e.mapped_calls,
+        "crash": e.crash,
+    })
+}
+
+/// One row: the verdict, the summaries compared, and what a reader acts on
+/// (the WARNs with their places, a crash's report); the README documents
+/// each field.
+fn row_json(r: &Row) -> serde_json::Value {
+    let (status, detail) = match &r.status {
+        Status::Pass => ("pass", None),
+        Status::Fail { difference } => ("fail", Some(difference)),
+        Status::NotApplicable { reason } => ("not_applicable", Some(reason)),
+    };
+    let crash = r.outcome.as_ref().and_then(|o| o.crash.as_ref());
+    serde_json::json!({
+        "name": r.name,
+        "why": r.why,
+        "status": status,
+        "detail": detail,
+        "result": r.result(),
+        "expected": summary_json(&r.expected),
+        "got": r.got.as_ref().map(summary_json),
+        "warns": r.outcome.as_ref().map_or(&[][..], |o| &o.warns[..]),
+        "crash": crash.map(|c| serde_json::json!({ "signal": c.signal, "report": c.description })),
+    })
+}
+
 pub fn json(m: &Manifest, rows: &[Row]) -> serde_json::Value {
     serde_json::json!({
         "schema_version": SCHEMA_VERSION,
@@ -157,37 +198,51 @@ pub fn json(m: &Manifest, rows: &[Row]) -> serde_json::Value {
         "kernel_version": m.kernel_version,
         "artifact": m.key,
         "capabilities": m.capabilities.names(),
-        "rows": rows,
+        "rows": rows.iter().map(row_json).collect::<Vec<_>>(),
     })
 }
 
-/// KTAP version 1, as KUnit and kselftest print it: a plan, one result line
-/// per scenario, `# SKIP` for what the tree cannot express, diagnostics as
-/// `#` lines.
+/// The suite name KTAP readers group the scenarios under.
+pub const SUITE: &str = "mmap_action";
+
+/// `text` as KTAP diagnostic lines at `indent`: every line behind `# `, so
+/// no line of a crash report can read as a result.
+fn diagnostic(out: &mut String, indent: &str, text: &str) {
+    for line in text.lines() {
+        out.push_str(&format!("{indent}# {line}\n"));
+    }
+}
+
+/// KTAP version 1, as KUnit prints it: the scenarios as a nested suite
+/// (`# Subtest: mmap_action`), `# SKIP` for what the tree cannot express,
+/// each failure's difference as diagnostics, and kunit's `# Totals:` line.
 pub fn ktap(m: &Manifest, rows: &[Row]) -> String {
     let mut out = String::from("KTAP version 1\n");
-    for line in describe(m).lines() {
-        out.push_str(&format!("# {line}\n"));
-    }
-    out.push_str(&format!("1..{}\n", rows.len()));
+    diagnostic(&mut out, "", &describe(m));
+    out.push_str(&format!("1..1\n    KTAP version 1\n    # Subtest: {SUITE}\n    1..{}\n", rows.len()));
     for (i, r) in rows.iter().enumerate() {
         let n = i + 1;
         match &r.status {
-            Status::Pass => out.push_str(&format!("ok {n} {}\n", r.name)),
-            Status::NotApplicable { reason } => out.push_str(&format!("ok {n} {} # SKIP {reason}\n", r.name)),
+            Status::Pass => out.push_str(&format!("    ok {n} {}\n", r.name)),
+            Status::NotApplicable { reason } => out.push_str(&format!("    ok {n} {} # SKIP {reason}\n", r.name)),
             Status::Fail { difference } => {
-                out.push_str(&format!("# {}: {difference}\n", r.name));
-                out.push_str(&format!("not ok {n} {}\n", r.name));
+                diagnostic(&mut out, "    ", &format!("{}: {difference}", r.name));
+                out.push_str(&format!("    not ok {n} {}\n", r.name));
             }
         }
     }
+    let count = |f: fn(&Status) -> bool| rows.iter().filter(|r| f(&r.status)).count();
+    let (fail, skip) =
+        (count(|s| matches!(s, Status::Fail { .. })), count(|s| matches!(s, Status::NotApplicable { .. })));
+    let totals = format!("pass:{} fail:{fail} skip:{skip} total:{}", rows.len() - fail - skip, rows.len());
+    out.push_str(&format!("# {SUITE}: {totals}\n# Totals: {totals}\n"));
+    out.push_str(&format!("{} 1 {SUITE}\n", if fail == 0 { "ok" } else { "not ok" }));
     out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::expect::Expected;
 
     fn row(name: &'static str, status: Status) -> Row {
         let e = Expected { ret: 0, unmaps: 0, warns: 0, mapped_calls: 0, crash: false, details: Default::default() };
@@ -206,6 +261,17 @@ mod tests {
     }
 
     #[test]
+    fn json_is_versioned_and_names_errnos_with_their_numbers() {
+        let mut r = row("a", Status::Fail { difference: "returned -ENOMEM, expected -EAGAIN".into() });
+        r.expected.ret = -(nix::errno::Errno::EAGAIN as i32);
+        let j = json(&manifest(), &[r]);
+        assert_eq!(j["schema_version"], 1);
+        assert_eq!(j["rows"][0]["expected"]["ret"], serde_json::json!({ "name": "-EAGAIN", "value": -11 }));
+        assert_eq!(j["rows"][0]["status"], "fail");
+        assert_eq!(j["rows"][0]["detail"], "returned -ENOMEM, expected -EAGAIN");
+    }
+
+    #[test]
     fn a_long_name_keeps_its_start_and_end() {
         assert_eq!(shorten("compat_success_still_calls_mapped", 15), "compat_…_mapped");
         assert_eq!(shorten("override_zero_is_accepted", 25), "override_zero_is_accepted");
@@ -219,10 +285,10 @@ mod tests {
     }
 
     #[test]
-    fn ktap_has_a_plan_results_skips_and_diagnostics() {
+    fn ktap_nests_the_scenarios_in_a_suite_with_totals_and_every_diagnostic_line_commented() {
         let rows = vec![
             row("a", Status::Pass),
-            row("b", Status::Fail { difference: "returned -ENOMEM, expected -EAGAIN".into() }),
+            row("b", Status::Fail { difference: "crash exited with status 1:\nok 7 looks like a result".into() }),
             row("c", Status::NotApplicable { reason: "not applicable: the tree lacks is_compat".into() }),
         ];
         let k = ktap(&manifest(), &rows);
@@ -234,11 +300,18 @@ mod tests {
             lines,
             vec![
                 "KTAP version 1",
-                "1..3",
-                "ok 1 a",
-                "# b: returned -ENOMEM, expected -EAGAIN",
-                "not ok 2 b",
-                "ok 3 c # SKIP not applicable: the tree lacks is_compat",
+                "1..1",
+                "    KTAP version 1",
+                "    # Subtest: mmap_action",
+                "    1..3",
+                "    ok 1 a",
+                "    # b: crash exited with status 1:",
+                "    # ok 7 looks like a result",
+                "    not ok 2 b",
+                "    ok 3 c # SKIP not applicable: the tree lacks is_compat",
+                "# mmap_action: pass:1 fail:1 skip:1 total:3",
+                "# Totals: pass:1 fail:1 skip:1 total:3",
+                "not ok 1 mmap_action",
             ]
         );
     }
