@@ -1,12 +1,13 @@
 //! The mmharness command line.
 
-use anyhow::{bail, Context, Result};
-use clap::{Parser, Subcommand};
+use anyhow::{anyhow, bail, Context, Result};
+use clap::{CommandFactory, Parser, Subcommand};
 use mmharness::catalogue::Entry;
 use mmharness::{bisect, compare, report, review, suite, Runner};
 use mmharness_build::fetch::{self, Verify};
 use mmharness_build::{
-    artifact, build_inputs, cache, cache_dir, plan::Plan, sanitize_requested, tree::Tree, tree_at_hand, ResolveError,
+    artifact, build_inputs, cache, cache_dir, plan::Plan, sanitize_requested, tree::Tree, tree::TreeError,
+    tree_at_hand, ResolveError,
 };
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -14,12 +15,23 @@ use std::path::PathBuf;
 mod check_dup;
 mod mutants;
 
-const SCOPE: &str = "Scope: the mmap_action code of mm/util.c and the helpers it calls. Behaviour decided \
-in mm/vma.c (whether mapped() runs when a new mapping merges; where the rmap lock was released before 7.1) \
-is out of scope until __mmap_region is linked through tools/testing/vma's own build.";
+const EXAMPLES: &str = "Examples:
+  mmharness table                          the default tree (Debian's linux-source-7.3), fetched on first use
+  mmharness table --kernel ~/linux --failed    only what differs from the catalogue, on your tree
+  mmharness --sanitize table -k devmem     the /dev/mem scenarios under AddressSanitizer and UBSan
+  mmharness list -k compat                 the scenarios a filter selects, and what decides each
+  KERNEL_SRC=~/linux git bisect run mmharness bisect-run -- override
+                                           bisect a change in the scenarios named *override*
+  mmharness review series.mbox --kernel ~/linux    what a posted series changes
+  mmharness diff ~/linux-7.2 ~/linux       two trees, only what differs
+  mmharness completions bash > /etc/bash_completion.d/mmharness;  mmharness man > mmharness.1
+
+Scope: the mmap_action code of mm/util.c and the helpers it calls. Behaviour decided in mm/vma.c \
+(whether mapped() runs when a new mapping merges; where the rmap lock was released before 7.1) is \
+out of scope until __mmap_region is linked through tools/testing/vma's own build.";
 
 #[derive(Parser)]
-#[command(version, about = "Runs the Linux kernel's real mmap_action code in userland", after_help = SCOPE)]
+#[command(name = "mmharness", version, about = "Runs the Linux kernel's real mmap_action code in userland", after_help = EXAMPLES)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -32,6 +44,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// The behaviour table of a tree: each scenario, what the real code returned, unmaps, WARNs.
+    #[command(after_help = "Exit 0 when every scenario is as the catalogue expects, 1 when one differs.")]
     Table {
         /// The kernel tree (default: KERNEL_SRC, else the default tree).
         #[arg(long)]
@@ -90,13 +103,16 @@ enum Command {
     },
     /// Build (or find in the cache) a tree's artifact and print its manifest.
     Build {
+        /// The kernel tree (default: KERNEL_SRC, else the default tree).
         #[arg(long)]
         kernel: Option<PathBuf>,
     },
     /// Compare the tools headers' copies of struct mmap_action and its neighbours with the kernel's (exit 1 if they differ).
     CheckDup {
+        /// The kernel tree (default: KERNEL_SRC, else the default tree).
         #[arg(long)]
         kernel: Option<PathBuf>,
+        /// Machine-readable output.
         #[arg(long)]
         json: bool,
     },
@@ -130,9 +146,17 @@ enum Command {
     /// Fetch Debian's linux-source-SERIES into the cache, or check every file of the cached one against
     /// the package and repair it, and print where it is.
     Fetch {
+        /// The kernel series, as Debian names its linux-source package (7.3, 7.2, ...).
         #[arg(default_value = fetch::DEFAULT_SERIES)]
         series: String,
     },
+    /// Shell completions on stdout.
+    Completions {
+        /// bash, zsh, fish, elvish or powershell.
+        shell: clap_complete::Shell,
+    },
+    /// The man page (roff) on stdout: `mmharness man > mmharness.1`.
+    Man,
 }
 
 /// Which catalogue scenarios a command runs.
@@ -167,7 +191,17 @@ enum CacheAction {
 /// first when the cache lacks it intact.
 fn tree(kernel: Option<PathBuf>) -> Result<Tree> {
     if let Some(path) = kernel {
-        return Ok(Tree::open(&path)?);
+        // The tree's own advice names KERNEL_SRC; this user gave --kernel.
+        return Tree::open(&path).map_err(|e| match e {
+            TreeError::Missing(p) => anyhow!("--kernel {}: no such directory", p.display()),
+            TreeError::NotAKernelTree(p) => {
+                anyhow!(
+                    "--kernel {}: not the top of a kernel tree (no Makefile with VERSION and PATCHLEVEL)",
+                    p.display()
+                )
+            }
+            e => e.into(),
+        });
     }
     let cache = cache_dir();
     match tree_at_hand(&cache) {
@@ -383,6 +417,10 @@ fn run(cli: Cli) -> Result<()> {
             let freed = cache::gc(&cache_dir(), keep);
             println!("freed {}: {} -> {}", mb(freed), mb(before), mb(before - freed));
         }
+        Command::Completions { shell } => {
+            clap_complete::generate(shell, &mut Cli::command(), "mmharness", &mut std::io::stdout())
+        }
+        Command::Man => clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout())?,
         Command::Fetch { series } => {
             let cache = cache_dir();
             if matches!(fetch::cached(&series, &cache, &[]), Ok(None)) {
