@@ -39,6 +39,9 @@ struct Cli {
     /// object or of an unmapped VMA is reported, not silently passed.
     #[arg(long, global = true)]
     sanitize: bool,
+    /// No progress lines on stderr (there are none either when stderr is not a terminal).
+    #[arg(long, short, global = true)]
+    quiet: bool,
 }
 
 #[derive(Subcommand)]
@@ -389,6 +392,7 @@ fn main() {
 
 fn run(cli: Cli) -> Result<()> {
     let sanitize = cli.sanitize || sanitize_requested();
+    fetch::set_quiet(cli.quiet);
     match cli.command {
         Command::Table { kernel, json, ktap, select, failed, wide } => {
             let layout = table_layout(failed, wide);
