@@ -72,6 +72,8 @@ pub struct Layout {
 pub fn headline(text: &str) -> &str {
     let lines = || text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.chars().all(|c| c == '='));
     let report = lines().find(|l| l.contains("Sanitizer:") || l.contains("runtime error:"));
+    // ASan's `==PID==ERROR: ` says nothing the rest of the line does not.
+    let report = report.map(|l| l.split_once("==ERROR: ").map_or(l, |(_, rest)| rest));
     report.or_else(|| lines().next()).unwrap_or("")
 }
 
@@ -100,8 +102,8 @@ pub fn terminal(m: &Manifest, rows: &[Row], layout: Layout) -> String {
     use comfy_table::{presets, Cell, CellAlignment, ColumnConstraint, ContentArrangement, Table, Width};
     let mut t = Table::new();
     t.load_preset(presets::NOTHING).set_header(["scenario", "result", "unmaps", "WARNs", "verdict"]);
-    // Names get a third of the width; the WARNs and the verdict wrap, never
-    // below "as expected".
+    // Names get a third of the width, results and WARNs what they need up
+    // to a bound, and the verdict the rest.
     let name_width = layout.width.map(|w| (usize::from(w) / 3).max(24));
     match layout.width {
         Some(w) => t.set_content_arrangement(ContentArrangement::Dynamic).set_width(w),
@@ -127,9 +129,10 @@ pub fn terminal(m: &Manifest, rows: &[Row], layout: Layout) -> String {
         ]);
     }
     if let Some(w) = name_width {
-        let at_least = |n: usize| ColumnConstraint::LowerBoundary(Width::Fixed(n as u16 + 2));
-        t.column_mut(0).map(|c| c.set_constraint(at_least(w)));
-        t.column_mut(4).map(|c| c.set_constraint(at_least("as expected".len())));
+        t.column_mut(0).map(|c| c.set_constraint(ColumnConstraint::LowerBoundary(Width::Fixed(w as u16 + 2))));
+        let at_most = |n: usize| ColumnConstraint::UpperBoundary(Width::Fixed(n as u16 + 2));
+        t.column_mut(1).map(|c| c.set_constraint(at_most("crash (SIGSEGV)".len())));
+        t.column_mut(3).map(|c| c.set_constraint(at_most(usize::from(layout.width.unwrap_or(80)) / 5)));
     }
     let header: Vec<String> = match layout.width {
         Some(w) => describe(m)
@@ -280,7 +283,7 @@ mod tests {
     #[test]
     fn the_headline_of_a_sanitizer_crash_is_its_report() {
         let text = "crash exited with status 1: =====\n==1==ERROR: AddressSanitizer: heap-buffer-overflow on address 0x6\nREAD";
-        assert_eq!(headline(text), "==1==ERROR: AddressSanitizer: heap-buffer-overflow on address 0x6");
+        assert_eq!(headline(text), "AddressSanitizer: heap-buffer-overflow on address 0x6");
         assert_eq!(headline("returned -ENOMEM, expected -EAGAIN"), "returned -ENOMEM, expected -EAGAIN");
     }
 
