@@ -63,10 +63,11 @@ fn build_error(e: BuildError) -> Verdict {
     }
 }
 
-/// Builds the revision checked out at `tree` through the cache, runs the
+/// Builds the revision checked out at `tree` through the cache (with the
+/// sanitizers if `sanitize`), runs the
 /// selected scenarios in its runner and decides. A failing scenario is run
 /// `tries` times in all: bad only if it fails every time, skipped if not.
-pub fn bisect_run(tree: &Path, filters: &[String], tries: u32, cache: &Path) -> Verdict {
+pub fn bisect_run(tree: &Path, filters: &[String], tries: u32, cache: &Path, sanitize: bool) -> Verdict {
     let entries = suite::select(filters);
     if entries.is_empty() {
         return Verdict::tool(format!(
@@ -77,7 +78,7 @@ pub fn bisect_run(tree: &Path, filters: &[String], tries: u32, cache: &Path) -> 
         Ok(t) => t,
         Err(e) => return tree_error(e),
     };
-    let art = match artifact::build(&tree, &Options::runner_only(cache.to_path_buf())) {
+    let art = match artifact::build(&tree, &Options::runner_only(cache.to_path_buf()).sanitized(sanitize)) {
         Ok(a) => a,
         Err(e) => return build_error(e),
     };
@@ -134,13 +135,13 @@ pub fn bisect_run(tree: &Path, filters: &[String], tries: u32, cache: &Path) -> 
 /// The end-to-end mode of [`bisect_run`]: the end-to-end entries and the
 /// kernel's own tools/testing/vma tests, built into one runner. A crash of
 /// the kernel code is bad, like a difference.
-pub fn bisect_run_e2e(tree: &Path, filters: &[String], cache: &Path) -> Verdict {
+pub fn bisect_run_e2e(tree: &Path, filters: &[String], cache: &Path, sanitize: bool) -> Verdict {
     let tree = match Tree::open(tree) {
         Ok(t) => t,
         Err(e) => return tree_error(e),
     };
-    // MMHARNESS_SANITIZE=1: a leak or use-after-free in mm/vma.c is bad too.
-    let opts = Options::runner_only(cache.to_path_buf()).sanitized(mmharness_build::sanitize_requested());
+    // Sanitized, a leak or use-after-free in mm/vma.c is bad too.
+    let opts = Options::runner_only(cache.to_path_buf()).sanitized(sanitize);
     let art = match mmharness_build::e2e::build(&tree, &opts) {
         Ok(a) => a,
         Err(e) => return build_error(e),

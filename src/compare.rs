@@ -3,6 +3,7 @@
 //! compares a tree before and after a patch.
 
 use crate::backend::Runner;
+use crate::catalogue::Entry;
 use crate::suite::{self, Row, Status};
 use anyhow::{Context, Result};
 use mmharness_build::artifact::{self, Manifest, Options};
@@ -18,15 +19,15 @@ pub struct TreeRun {
     pub layouts: Layouts,
 }
 
-/// Builds a planned tree (with bindings, for the layouts) and runs the
-/// catalogue in its runner.
-pub fn run_tree(plan: Plan, cache: &Path) -> Result<TreeRun> {
+/// Builds a planned tree (with bindings, for the layouts; sanitized if the
+/// plan is) and runs the selected entries in its runner.
+pub fn run_tree(plan: Plan, cache: &Path, entries: &[Entry]) -> Result<TreeRun> {
     let root = plan.tree.root.clone();
     let art = artifact::from_plan(plan, &Options::new(cache.to_path_buf()))
         .with_context(|| format!("building {}", root.display()))?;
     let bindings = std::fs::read_to_string(art.bindings()).context("reading the bindings")?;
     let mut runner = Runner::for_artifact(&art);
-    let rows = suite::run(&mut runner, &suite::select(&[]))?;
+    let rows = suite::run(&mut runner, entries)?;
     Ok(TreeRun { manifest: art.manifest, rows, layouts: layout::parse(&bindings) })
 }
 

@@ -121,12 +121,15 @@ pub struct Site {
 pub struct Warn {
     pub file: String,
     pub line: u32,
+    /// The macro the source used: `WARN_ON`, `WARN_ON_ONCE`, `VM_WARN_ON_ONCE`, ...
+    #[serde(rename = "macro")]
+    pub macro_name: String,
     pub condition: String,
 }
 
 impl fmt::Display for Warn {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{} WARN_ON({})", self.file, self.line, self.condition)
+        write!(f, "{}:{} {}({})", self.file, self.line, self.macro_name, self.condition)
     }
 }
 

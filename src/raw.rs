@@ -141,7 +141,12 @@ pub fn outcome(o: &sys::mmh_outcome) -> Result<Outcome, RunError> {
     let kept_warns = (o.n_warns as usize).min(o.warns.len());
     let warns = o.warns[..kept_warns]
         .iter()
-        .map(|w| Warn { file: c_string(&w.file), line: w.line, condition: c_string(&w.expr) })
+        .map(|w| Warn {
+            file: c_string(&w.file),
+            line: w.line,
+            macro_name: c_string(&w.macro_),
+            condition: c_string(&w.expr),
+        })
         .collect();
     Ok(Outcome {
         hook: (o.hooked != 0).then_some(Ret(o.hook_ret)),

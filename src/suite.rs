@@ -36,7 +36,13 @@ impl Row {
         match &self.outcome {
             None => "-".into(),
             Some(o) => match &o.crash {
-                Some(c) => format!("crash ({})", c.signal.map_or("abort".to_string(), |s| format!("signal {s}"))),
+                Some(c) => match c.signal {
+                    Some(s) => format!("crash ({})", signal_name(s)),
+                    // A sanitizer's report ends the runner with exit(1), no signal.
+                    None if c.description.contains("AddressSanitizer") => "ASan report".into(),
+                    None if c.description.contains("runtime error:") => "UBSan report".into(),
+                    None => "exited".into(),
+                },
                 None => o.ret().name(),
             },
         }
@@ -45,6 +51,11 @@ impl Row {
     pub fn warns(&self) -> Vec<String> {
         self.outcome.iter().flat_map(|o| o.warns.iter().map(|w| w.to_string())).collect()
     }
+}
+
+/// `SIGSEGV` for 11, or the number when it names no signal.
+fn signal_name(n: i32) -> String {
+    nix::sys::signal::Signal::try_from(n).map_or_else(|_| format!("signal {n}"), |s| s.as_str().to_string())
 }
 
 /// Entries whose name contains any of `filters` (all entries if none).

@@ -42,6 +42,7 @@ fn override_of_one_fails_prepare_with_einval_and_one_warn_in_mm_util_c() {
     assert_eq!(o.warns.len(), 1, "{:?}", o.warns);
     assert_eq!(o.warns[0].file, "mm/util.c");
     assert!(o.warns[0].condition.contains("IS_ERR_VALUE(override)"), "{}", o.warns[0]);
+    assert_eq!(o.warns[0].macro_name, "WARN_ON_ONCE", "the macro the source uses");
 }
 
 /// call_vma_mapped(): on success, `vm_ops->mapped(vma->vm_start,

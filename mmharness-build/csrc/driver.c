@@ -111,7 +111,7 @@ static int mmh_inject(const struct mmh_injection *inj, unsigned int *calls)
 	return 0;
 }
 
-int mmh_warn(int cond, const char *file, int line, const char *expr)
+int mmh_warn(int cond, const char *file, int line, const char *macro, const char *expr)
 {
 	struct mmh_outcome *o = mmh_state.o;
 
@@ -124,6 +124,7 @@ int mmh_warn(int cond, const char *file, int line, const char *expr)
 
 		w->line = (uint32_t)line;
 		mmh_copy_str(w->file, sizeof(w->file), file);
+		mmh_copy_str(w->macro, sizeof(w->macro), macro);
 		mmh_copy_str(w->expr, sizeof(w->expr), expr);
 	}
 	o->n_warns++;

@@ -123,6 +123,8 @@ struct mmh_event {
 struct mmh_warn {
 	uint32_t line;
 	char file[60];
+	/* The macro the source wrote: WARN_ON_ONCE, VM_WARN_ON_ONCE, ... */
+	char macro[24];
 	char expr[96];
 };
 

@@ -9,6 +9,57 @@ use std::collections::BTreeMap;
 use std::io::{Read, Seek};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressFinish, ProgressStyle};
+
+static QUIET: AtomicBool = AtomicBool::new(false);
+
+/// `--quiet`: no progress on stderr. There is none either when stderr is
+/// not a terminal (indicatif draws nothing there).
+pub fn set_quiet(quiet: bool) {
+    QUIET.store(quiet, Ordering::Relaxed);
+}
+
+/// A line on stderr that says what runs and for how long, redrawn in place.
+fn progress(message: String, template: &str) -> ProgressBar {
+    let target =
+        if QUIET.load(Ordering::Relaxed) { ProgressDrawTarget::hidden() } else { ProgressDrawTarget::stderr() };
+    let bar = ProgressBar::with_draw_target(None, target)
+        .with_style(ProgressStyle::with_template(template).expect("a valid template"))
+        .with_message(message)
+        // An error returns early: the line goes, the error says the rest.
+        .with_finish(ProgressFinish::AndClear);
+    bar.enable_steady_tick(Duration::from_millis(200));
+    bar
+}
+
+/// Bytes of the files directly in `dir`.
+fn dir_bytes(dir: &Path) -> u64 {
+    let entries = std::fs::read_dir(dir).into_iter().flatten().flatten();
+    entries.filter_map(|e| e.metadata().ok()).filter(|m| m.is_file()).map(|m| m.len()).sum()
+}
+
+/// Runs `cmd` while a progress line shows how much `dir` grew, and how fast.
+fn run_watching(cmd: Command, what: &str, tool: &'static str, dir: &Path) -> Result<String, FetchError> {
+    let bar = progress(what.to_string(), "{spinner} {msg}: {bytes} ({bytes_per_sec}) {elapsed}");
+    let before = dir_bytes(dir);
+    let done = AtomicBool::new(false);
+    let out = std::thread::scope(|s| {
+        s.spawn(|| {
+            while !done.load(Ordering::Relaxed) {
+                bar.set_position(dir_bytes(dir).saturating_sub(before));
+                std::thread::sleep(Duration::from_millis(200));
+            }
+        });
+        let out = run(cmd, what, tool);
+        done.store(true, Ordering::Relaxed);
+        out
+    });
+    bar.finish_and_clear();
+    out
+}
 
 /// The series the harness tests by default.
 pub const DEFAULT_SERIES: &str = "7.3";
@@ -278,7 +329,9 @@ fn download(package: &str, debs: &Path) -> Result<(String, PathBuf), FetchError>
     let apt = PrivateApt::new(&mirror)?;
     let mut update = apt.command("apt-get");
     update.args(["-q", "update"]);
+    let updating = progress("apt-get update (private configuration)".into(), "{spinner} {msg} {elapsed}");
     run(update, "apt-get update (private configuration)", "apt-get")?;
+    updating.finish_and_clear();
     let mut policy = apt.command("apt-cache");
     policy.args(["policy", package]);
     let version = newest_version(&run(policy, "apt-cache policy", "apt-cache")?)
@@ -286,7 +339,7 @@ fn download(package: &str, debs: &Path) -> Result<(String, PathBuf), FetchError>
     io(|| format!("creating {}", debs.display()), std::fs::create_dir_all(debs))?;
     let mut dl = apt.command("apt-get");
     dl.args(["-q", "download"]).arg(format!("{package}={version}")).current_dir(debs);
-    run(dl, "apt-get download", "apt-get")?;
+    run_watching(dl, &format!("downloading {package} {version}"), "apt-get", debs)?;
     // apt names the file with the version's epoch colon escaped.
     let file = io(|| format!("listing {}", debs.display()), std::fs::read_dir(debs))?
         .flatten()
@@ -361,7 +414,10 @@ fn unpack(deb: &Path, package: &str, dest: &Path, paths: &[&str]) -> Result<(), 
     tree.args(["-xJf", "-", "--touch", "--strip-components=1", "-C"])
         .arg(dest)
         .args(paths.iter().map(|p| format!("{package}/{p}")));
-    pipeline(vec![("dpkg-deb", data), ("tar", tarball), ("tar", tree)], "unpacking the kernel source")
+    let bar = progress(format!("unpacking {package}"), "{spinner} {msg} {elapsed}");
+    let unpacked = pipeline(vec![("dpkg-deb", data), ("tar", tarball), ("tar", tree)], "unpacking the kernel source");
+    bar.finish_and_clear();
+    unpacked
 }
 
 /// Where the cache keeps a package's tree, and the lock that guards it.

@@ -69,6 +69,13 @@ pub struct Manifest {
     pub files: Hashes,
 }
 
+impl Manifest {
+    /// Whether the artifact was built with AddressSanitizer and UBSan.
+    pub fn sanitized(&self) -> bool {
+        crate::toolchain::SANITIZE.iter().all(|f| self.flags.iter().any(|g| g == f))
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Artifact {
     pub dir: PathBuf,

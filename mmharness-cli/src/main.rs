@@ -1,29 +1,53 @@
 //! The mmharness command line.
 
-use anyhow::{Context, Result};
-use clap::{Parser, Subcommand};
+use anyhow::{anyhow, bail, Context, Result};
+use clap::{CommandFactory, Parser, Subcommand};
+use mmharness::catalogue::Entry;
 use mmharness::{bisect, compare, e2e_suite, report, review, suite, Runner};
 use mmharness_build::fetch::{self, Verify};
-use mmharness_build::{artifact, build_inputs, cache, cache_dir, plan::Plan, tree::Tree, tree_at_hand, ResolveError};
+use mmharness_build::{
+    artifact, build_inputs, cache, cache_dir, plan::Plan, sanitize_requested, tree::Tree, tree::TreeError,
+    tree_at_hand, ResolveError,
+};
+use std::io::IsTerminal;
 use std::path::PathBuf;
 
 mod check_dup;
 mod mutants;
 
-const SCOPE: &str = "Scope: the mmap_action code of mm/util.c and the helpers it calls. Behaviour decided \
-in mm/vma.c (whether mapped() runs when a new mapping merges; where the rmap lock was released before 7.1) \
-is out of scope until __mmap_region is linked through tools/testing/vma's own build.";
+const EXAMPLES: &str = "Examples:
+  mmharness table                          the default tree (Debian's linux-source-7.3), fetched on first use
+  mmharness table --kernel ~/linux --failed    only what differs from the catalogue, on your tree
+  mmharness --sanitize table -k devmem     the /dev/mem scenarios under AddressSanitizer and UBSan
+  mmharness list -k compat                 the scenarios a filter selects, and what decides each
+  KERNEL_SRC=~/linux git bisect run mmharness bisect-run -- override
+                                           bisect a change in the scenarios named *override*
+  mmharness review series.mbox --kernel ~/linux    what a posted series changes
+  mmharness diff ~/linux-7.2 ~/linux       two trees, only what differs
+  mmharness completions bash > /etc/bash_completion.d/mmharness;  mmharness man > mmharness.1
+
+Scope: the mmap_action code of mm/util.c and the helpers it calls. Behaviour decided in mm/vma.c \
+(whether mapped() runs when a new mapping merges; where the rmap lock was released before 7.1) is \
+out of scope until __mmap_region is linked through tools/testing/vma's own build.";
 
 #[derive(Parser)]
-#[command(version, about = "Runs the Linux kernel's real mmap_action code in userland", after_help = SCOPE)]
+#[command(name = "mmharness", version, about = "Runs the Linux kernel's real mmap_action code in userland", after_help = EXAMPLES)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Build the runners with AddressSanitizer and UBSan (also MMHARNESS_SANITIZE=1): a read past an
+    /// object or of an unmapped VMA is reported, not silently passed.
+    #[arg(long, global = true)]
+    sanitize: bool,
+    /// No progress lines on stderr (there are none either when stderr is not a terminal).
+    #[arg(long, short, global = true)]
+    quiet: bool,
 }
 
 #[derive(Subcommand)]
 enum Command {
     /// The behaviour table of a tree: each scenario, what the real code returned, unmaps, WARNs.
+    #[command(after_help = "Exit 0 when every scenario is as the catalogue expects, 1 when one differs.")]
     Table {
         /// The kernel tree (default: KERNEL_SRC, else the default tree).
         #[arg(long)]
@@ -32,11 +56,19 @@ enum Command {
         #[arg(long, conflicts_with = "ktap")]
         json: bool,
         /// KTAP version 1, as KUnit and kselftest print it.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "json")]
         ktap: bool,
         /// The end-to-end mode: the mapping through mm/vma.c and the maple tree, and tools/testing/vma's own tests.
         #[arg(long)]
         e2e: bool,
+        #[command(flatten)]
+        select: Select,
+        /// Only the scenarios that differ from the catalogue.
+        #[arg(long)]
+        failed: bool,
+        /// Full names and messages, however wide (the terminal's width otherwise, or COLUMNS, or 120).
+        #[arg(long)]
+        wide: bool,
     },
     /// For `git bisect run`: exit 0 good, 1 bad, 125 skip (cannot be built or tested), 128 the tool failed.
     #[command(
@@ -63,39 +95,63 @@ no compiler, a killed or silent compiler, a full disk, an unreadable cache, a pa
     },
     /// The same scenarios on two trees: only what differs, and struct layout changes.
     Diff {
+        /// The tree before (a kernel checkout or unpacked source).
         tree_a: PathBuf,
+        /// The tree after.
         tree_b: PathBuf,
+        /// Machine-readable output.
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        select: Select,
     },
     /// What a patch (git-format, mbox series, or a mail quoting one) changes: behaviour, capabilities, layouts.
     Review {
+        /// A git-format patch, an mbox of a series, or a mail quoting one with `> `.
         patch: PathBuf,
         /// The tree to apply it to (default: KERNEL_SRC, else the default tree).
         #[arg(long)]
         kernel: Option<PathBuf>,
+        /// Machine-readable output.
         #[arg(long)]
         json: bool,
         /// Compare the end-to-end rows (the mapping through mm/vma.c, and tools/testing/vma's own tests).
         #[arg(long)]
         e2e: bool,
+        #[command(flatten)]
+        select: Select,
     },
     /// Build (or find in the cache) a tree's artifact and print its manifest.
     Build {
+        /// The kernel tree (default: KERNEL_SRC, else the default tree).
         #[arg(long)]
         kernel: Option<PathBuf>,
     },
     /// Compare the tools headers' copies of struct mmap_action and its neighbours with the kernel's (exit 1 if they differ).
     CheckDup {
+        /// The kernel tree (default: KERNEL_SRC, else the default tree).
         #[arg(long)]
         kernel: Option<PathBuf>,
+        /// Machine-readable output.
         #[arg(long)]
         json: bool,
     },
     /// Mutation self-check: build mutants of the extracted kernel code and count those the catalogue catches.
     Mutants {
+        /// The kernel tree (default: KERNEL_SRC, else the default tree).
         #[arg(long)]
         kernel: Option<PathBuf>,
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        select: Select,
+    },
+    /// The catalogue: each scenario's name, what decides it, and what a tree needs to run it.
+    List {
+        #[command(flatten)]
+        select: Select,
+        /// Machine-readable output.
         #[arg(long)]
         json: bool,
     },
@@ -110,9 +166,35 @@ no compiler, a killed or silent compiler, a full disk, an unreadable cache, a pa
     /// Fetch Debian's linux-source-SERIES into the cache, or check every file of the cached one against
     /// the package and repair it, and print where it is.
     Fetch {
+        /// The kernel series, as Debian names its linux-source package (7.3, 7.2, ...).
         #[arg(default_value = fetch::DEFAULT_SERIES)]
         series: String,
     },
+    /// Shell completions on stdout.
+    Completions {
+        /// bash, zsh, fish, elvish or powershell.
+        shell: clap_complete::Shell,
+    },
+    /// The man page (roff) on stdout: `mmharness man > mmharness.1`.
+    Man,
+}
+
+/// Which catalogue scenarios a command runs.
+#[derive(clap::Args)]
+struct Select {
+    /// Only the scenarios whose name contains FILTER (repeatable; `mmharness list` names them all).
+    #[arg(short = 'k', long = "filter", value_name = "FILTER")]
+    filters: Vec<String>,
+}
+
+impl Select {
+    /// The selected entries; a filter that names nothing is the user's error, with the flag named.
+    fn entries(&self) -> Result<Vec<Entry>> {
+        if let Some(f) = self.filters.iter().find(|f| suite::select(std::slice::from_ref(*f)).is_empty()) {
+            bail!("-k/--filter {f:?} names no scenario: `mmharness list` prints their names");
+        }
+        Ok(suite::select(&self.filters))
+    }
 }
 
 #[derive(Subcommand)]
@@ -129,7 +211,17 @@ enum CacheAction {
 /// first when the cache lacks it intact.
 fn tree(kernel: Option<PathBuf>) -> Result<Tree> {
     if let Some(path) = kernel {
-        return Ok(Tree::open(&path)?);
+        // The tree's own advice names KERNEL_SRC; this user gave --kernel.
+        return Tree::open(&path).map_err(|e| match e {
+            TreeError::Missing(p) => anyhow!("--kernel {}: no such directory", p.display()),
+            TreeError::NotAKernelTree(p) => {
+                anyhow!(
+                    "--kernel {}: not the top of a kernel tree (no Makefile with VERSION and PATCHLEVEL)",
+                    p.display()
+                )
+            }
+            e => e.into(),
+        });
     }
     let cache = cache_dir();
     match tree_at_hand(&cache) {
@@ -148,23 +240,41 @@ fn tree(kernel: Option<PathBuf>) -> Result<Tree> {
 }
 
 /// Exit 1 when a scenario differs from the catalogue.
-fn table(kernel: Option<PathBuf>, json: bool, ktap: bool) -> Result<bool> {
+/// The terminal's width (COLUMNS first, as shells set it), or 120 when
+/// stdout is not a terminal; colour on a terminal unless NO_COLOR is set.
+fn table_layout(failed_only: bool, wide: bool) -> report::Layout {
+    let tty = std::io::stdout().is_terminal();
+    let columns = std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok());
+    let width = columns.or_else(|| tty.then(|| comfy_table::Table::new().width()).flatten()).unwrap_or(120);
+    let colour = tty && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    report::Layout { width: (!wide).then_some(width), colour, failed_only }
+}
+
+fn table(
+    kernel: Option<PathBuf>,
+    json: bool,
+    ktap: bool,
+    layout: report::Layout,
+    entries: &[Entry],
+    sanitize: bool,
+) -> Result<bool> {
     let tree = tree(kernel)?;
-    let art = artifact::build(&tree, &artifact::Options::runner_only(cache_dir()))?;
-    let rows = suite::run(&mut Runner::for_artifact(&art), &suite::select(&[]))?;
+    let art = artifact::build(&tree, &artifact::Options::runner_only(cache_dir()).sanitized(sanitize))?;
+    let rows = suite::run(&mut Runner::for_artifact(&art), entries)?;
     if json {
         println!("{}", serde_json::to_string_pretty(&report::json(&art.manifest, &rows))?);
     } else if ktap {
         print!("{}", report::ktap(&art.manifest, &rows));
     } else {
-        print!("{}", report::terminal(&art.manifest, &rows));
+        print!("{}", report::terminal(&art.manifest, &rows, layout));
     }
     Ok(rows.iter().all(|r| !matches!(r.status, suite::Status::Fail { .. })))
 }
 
 /// The end-to-end table; false when a row differs from the catalogue.
-fn e2e_table(kernel: Option<PathBuf>, json: bool, ktap: bool) -> Result<bool> {
-    let art = mmharness_build::e2e::build(&tree(kernel)?, &artifact::Options::runner_only(cache_dir()))?;
+fn e2e_table(kernel: Option<PathBuf>, json: bool, ktap: bool, sanitize: bool) -> Result<bool> {
+    let opts = artifact::Options::runner_only(cache_dir()).sanitized(sanitize);
+    let art = mmharness_build::e2e::build(&tree(kernel)?, &opts)?;
     let rows = e2e_suite::run(&art.runner(), &[]);
     if json {
         println!("{}", serde_json::to_string_pretty(&rows)?);
@@ -178,7 +288,7 @@ fn e2e_table(kernel: Option<PathBuf>, json: bool, ktap: bool) -> Result<bool> {
 
 /// `git bisect run` reads any exit code from 1 to 127 but 125 as *bad*: every
 /// failure of the tool, a panic included, must exit with 128.
-fn bisect_run(tries: u32, filters: &[String], e2e: bool) -> ! {
+fn bisect_run(tries: u32, filters: &[String], e2e: bool, sanitize: bool) -> ! {
     let default_hook = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
         default_hook(info);
@@ -194,9 +304,9 @@ fn bisect_run(tries: u32, filters: &[String], e2e: bool) -> ! {
     };
     let kernel = std::path::Path::new(&kernel);
     let v = if e2e {
-        bisect::bisect_run_e2e(kernel, filters, &cache_dir())
+        bisect::bisect_run_e2e(kernel, filters, &cache_dir(), sanitize)
     } else {
-        bisect::bisect_run(kernel, filters, tries, &cache_dir())
+        bisect::bisect_run(kernel, filters, tries, &cache_dir(), sanitize)
     };
     for r in &v.rows {
         if let suite::Status::Fail { difference } = &r.status {
@@ -207,10 +317,10 @@ fn bisect_run(tries: u32, filters: &[String], e2e: bool) -> ! {
     std::process::exit(v.code);
 }
 
-fn diff(a: PathBuf, b: PathBuf, json: bool) -> Result<()> {
+fn diff(a: PathBuf, b: PathBuf, json: bool, entries: &[Entry], sanitize: bool) -> Result<()> {
     let cache = cache_dir();
-    let plan = |p: &PathBuf| Plan::new(&Tree::open(p)?, &cache, false);
-    let (ra, rb) = (compare::run_tree(plan(&a)?, &cache)?, compare::run_tree(plan(&b)?, &cache)?);
+    let plan = |p: &PathBuf| Plan::new(&Tree::open(p)?, &cache, sanitize);
+    let (ra, rb) = (compare::run_tree(plan(&a)?, &cache, entries)?, compare::run_tree(plan(&b)?, &cache, entries)?);
     let c = compare::compare(&ra, &rb);
     if json {
         println!("{}", serde_json::to_string_pretty(&c)?);
@@ -222,11 +332,11 @@ fn diff(a: PathBuf, b: PathBuf, json: bool) -> Result<()> {
 
 /// The end-to-end rows before and after a patch; false when the patched
 /// tree has a row the catalogue does not expect.
-fn e2e_review(patch: PathBuf, kernel: Option<PathBuf>, json: bool) -> Result<bool> {
+fn e2e_review(patch: PathBuf, kernel: Option<PathBuf>, json: bool, sanitize: bool) -> Result<bool> {
     let tree = tree(kernel)?;
     let input = std::fs::read_to_string(&patch).with_context(|| format!("reading {}", patch.display()))?;
     let (overlay, applied) = review::apply(&tree.root, &review::patches(&input))?;
-    let opts = artifact::Options::runner_only(cache_dir());
+    let opts = artifact::Options::runner_only(cache_dir()).sanitized(sanitize);
     let rows = |t: &Tree| -> Result<Vec<e2e_suite::E2eRow>> {
         Ok(e2e_suite::run(&mmharness_build::e2e::build(t, &opts)?.runner(), &[]))
     };
@@ -245,16 +355,18 @@ fn e2e_review(patch: PathBuf, kernel: Option<PathBuf>, json: bool) -> Result<boo
     Ok(after.iter().all(e2e_suite::E2eRow::passed))
 }
 
-fn review(patch: PathBuf, kernel: Option<PathBuf>, json: bool) -> Result<()> {
+fn review(patch: PathBuf, kernel: Option<PathBuf>, json: bool, entries: &[Entry], sanitize: bool) -> Result<()> {
     let tree = tree(kernel)?;
     let input = std::fs::read_to_string(&patch).with_context(|| format!("reading {}", patch.display()))?;
     let patches = review::patches(&input);
     let (overlay, applied) = review::apply(&tree.root, &patches)?;
     let cache = cache_dir();
-    let patched = Plan::new(&Tree::open(overlay.path())?, &cache, false)?;
+    let patched = Plan::new(&Tree::open(overlay.path())?, &cache, sanitize)?;
     check_dup::require_consistent(&patched)?;
-    let (tree_run, patched_run) =
-        (compare::run_tree(Plan::new(&tree, &cache, false)?, &cache)?, compare::run_tree(patched, &cache)?);
+    let (tree_run, patched_run) = (
+        compare::run_tree(Plan::new(&tree, &cache, sanitize)?, &cache, entries)?,
+        compare::run_tree(patched, &cache, entries)?,
+    );
     let (how, c) = match applied {
         review::Applied::Forward { whitespace_fallback } => (
             format!("applied to {}{}", tree.root.display(), ws_note(whitespace_fallback)),
@@ -276,6 +388,15 @@ fn review(patch: PathBuf, kernel: Option<PathBuf>, json: bool) -> Result<()> {
     } else {
         println!("{} patch(es): {}\n{how}", patches.len(), subjects.join("; "));
         print!("{}", compare::terminal(&c));
+    }
+    Ok(())
+}
+
+fn list(entries: &[Entry], json: bool) -> Result<()> {
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report::list_json(entries))?);
+    } else {
+        print!("{}", report::list(entries));
     }
     Ok(())
 }
@@ -332,21 +453,30 @@ fn main() {
 }
 
 fn run(cli: Cli) -> Result<()> {
+    let sanitize = cli.sanitize || sanitize_requested();
+    fetch::set_quiet(cli.quiet);
     match cli.command {
-        Command::Table { kernel, json, ktap, e2e } => {
-            let passed = if e2e { e2e_table(kernel, json, ktap)? } else { table(kernel, json, ktap)? };
+        Command::Table { kernel, json, ktap, e2e, select, failed, wide } => {
+            let passed = if e2e {
+                e2e_table(kernel, json, ktap, sanitize)?
+            } else {
+                table(kernel, json, ktap, table_layout(failed, wide), &select.entries()?, sanitize)?
+            };
             if !passed {
                 std::process::exit(1);
             }
         }
-        Command::BisectRun { tries, filters, e2e } => bisect_run(tries, &filters, e2e),
-        Command::Diff { tree_a, tree_b, json } => diff(tree_a, tree_b, json)?,
-        Command::Review { patch, kernel, json, e2e: false } => review(patch, kernel, json)?,
-        Command::Review { patch, kernel, json, e2e: true } => {
-            if !e2e_review(patch, kernel, json)? {
+        Command::BisectRun { tries, filters, e2e } => bisect_run(tries, &filters, e2e, sanitize),
+        Command::Diff { tree_a, tree_b, json, select } => diff(tree_a, tree_b, json, &select.entries()?, sanitize)?,
+        Command::Review { patch, kernel, json, e2e: false, select } => {
+            review(patch, kernel, json, &select.entries()?, sanitize)?
+        }
+        Command::Review { patch, kernel, json, e2e: true, .. } => {
+            if !e2e_review(patch, kernel, json, sanitize)? {
                 std::process::exit(1);
             }
         }
+        Command::List { select, json } => list(&select.entries()?, json)?,
         Command::Build { kernel } => {
             let art = artifact::build(&tree(kernel)?, &artifact::Options::new(cache_dir()))?;
             println!("{}", serde_json::to_string_pretty(&art.manifest)?);
@@ -357,13 +487,17 @@ fn run(cli: Cli) -> Result<()> {
                 std::process::exit(1);
             }
         }
-        Command::Mutants { kernel, json } => mutants::run(&tree(kernel)?, json)?,
+        Command::Mutants { kernel, json, select } => mutants::run(&tree(kernel)?, json, select.entries()?, sanitize)?,
         Command::Cache { action: None, json } => cache_report(json)?,
         Command::Cache { action: Some(CacheAction::Gc { keep }), .. } => {
             let before = cache::usage(&cache_dir()).total();
             let freed = cache::gc(&cache_dir(), keep);
             println!("freed {}: {} -> {}", mb(freed), mb(before), mb(before - freed));
         }
+        Command::Completions { shell } => {
+            clap_complete::generate(shell, &mut Cli::command(), "mmharness", &mut std::io::stdout())
+        }
+        Command::Man => clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout())?,
         Command::Fetch { series } => {
             let cache = cache_dir();
             if matches!(fetch::cached(&series, &cache, &[]), Ok(None)) {

@@ -4,7 +4,7 @@
 //! catalogue, or a change that makes no difference.
 
 use anyhow::{bail, Context, Result};
-use mmharness::catalogue::{catalogue, Entry};
+use mmharness::catalogue::Entry;
 use mmharness::{Backend, Runner};
 use mmharness_build::artifact::{self, BuildError, Options};
 use mmharness_build::mutate::{self, Mutant};
@@ -43,15 +43,15 @@ struct Row {
 
 /// Builds and runs every mutant of `tree`'s extracted code, and prints how
 /// many the catalogue catches and which survive.
-pub fn run(tree: &Tree, json: bool) -> Result<()> {
+pub fn run(tree: &Tree, json: bool, selected: Vec<Entry>, sanitize: bool) -> Result<()> {
     let started = Instant::now();
-    let plan = Plan::new(tree, &cache_dir(), false)?;
+    let plan = Plan::new(tree, &cache_dir(), sanitize)?;
     let mutants = mutants_of(&plan);
-    let base = artifact::from_plan(plan, &Options::runner_only(cache_dir()))?;
+    let base = artifact::from_plan(plan, &Options::runner_only(cache_dir()).sanitized(sanitize))?;
     let mut runner = Runner::for_artifact(&base);
     let caps = runner.capabilities();
     let entries: Vec<Entry> =
-        catalogue().into_iter().filter(|e| e.applicable(caps).is_ok() && e.scenario.unmet(caps).is_none()).collect();
+        selected.into_iter().filter(|e| e.applicable(caps).is_ok() && e.scenario.unmet(caps).is_none()).collect();
     let mut failing = Vec::new();
     for e in &entries {
         if let Err(how) = e.expected.check(&runner.run(&e.scenario)?) {
@@ -68,7 +68,7 @@ pub fn run(tree: &Tree, json: bool) -> Result<()> {
     if !json {
         eprintln!("{} mutants, {} catalogue entries each, on {} threads", mutants.len(), entries.len(), workers());
     }
-    let verdicts = judge(tree, &mutants, &entries)?;
+    let verdicts = judge(tree, &mutants, &entries, sanitize)?;
     let rows: Vec<Row> = mutants.into_iter().zip(verdicts).map(|(mutant, verdict)| Row { mutant, verdict }).collect();
     let of = |pred: fn(&Verdict) -> bool| rows.iter().filter(|r| pred(&r.verdict)).collect::<Vec<_>>();
     let caught = of(|v| matches!(v, Verdict::Caught { .. })).len();
@@ -144,7 +144,7 @@ fn workers() -> usize {
 }
 
 /// A verdict for each mutant; builds and runners run in parallel.
-fn judge(tree: &Tree, mutants: &[Mutant], entries: &[Entry]) -> Result<Vec<Verdict>> {
+fn judge(tree: &Tree, mutants: &[Mutant], entries: &[Entry], sanitize: bool) -> Result<Vec<Verdict>> {
     let next = AtomicUsize::new(0);
     let done = AtomicUsize::new(0);
     let failed = AtomicBool::new(false);
@@ -157,7 +157,7 @@ fn judge(tree: &Tree, mutants: &[Mutant], entries: &[Entry]) -> Result<Vec<Verdi
                     while !failed.load(Ordering::Relaxed) {
                         let i = next.fetch_add(1, Ordering::Relaxed);
                         let Some(m) = mutants.get(i) else { break };
-                        let v = judge_one(tree, m, entries);
+                        let v = judge_one(tree, m, entries, sanitize);
                         let v = v.inspect_err(|_| failed.store(true, Ordering::Relaxed))?;
                         verdicts.lock().expect("no worker panics holding it")[i] = Some(v);
                         let n = done.fetch_add(1, Ordering::Relaxed) + 1;
@@ -177,10 +177,10 @@ fn judge(tree: &Tree, mutants: &[Mutant], entries: &[Entry]) -> Result<Vec<Verdi
     Ok(verdicts.into_inner().expect("the workers are done").into_iter().map(|v| v.expect("judged")).collect())
 }
 
-fn judge_one(tree: &Tree, m: &Mutant, entries: &[Entry]) -> Result<Verdict> {
+fn judge_one(tree: &Tree, m: &Mutant, entries: &[Entry], sanitize: bool) -> Result<Verdict> {
     let overlay = Overlay::new(&tree.root, &[(m.file.as_str(), m.text.as_str())])
         .with_context(|| format!("making an overlay of {} for a mutant", tree.root.display()))?;
-    let built = artifact::build(&Tree::open(overlay.path())?, &Options::runner_only(cache_dir()));
+    let built = artifact::build(&Tree::open(overlay.path())?, &Options::runner_only(cache_dir()).sanitized(sanitize));
     let art = match built {
         Ok(a) => a,
         // Only a failure the mutation can cause; the rest is the tool's.

@@ -1,0 +1,116 @@
+//! What a user at a terminal meets: `--sanitize` catching what the plain
+//! build cannot, `--failed`, `list` and `-k`, and KTAP that the kernel's own
+//! `kunit.py parse` reads without errors, even around a multi-line crash.
+
+use mmharness_build::overlay::Overlay;
+use mmharness_build::tree::Tree;
+use mmharness_build::{cache_dir, fetch};
+use std::path::Path;
+use std::process::{Command, Output};
+
+const BIN: &str = env!("CARGO_BIN_EXE_mmharness");
+
+fn tree_7_3() -> Tree {
+    Tree::open(&mmharness_build::fetched(fetch::DEFAULT_SERIES).unwrap().root).unwrap()
+}
+
+/// A scratch copy of 7.3 whose `call_vma_mapped()` reads the byte past the
+/// VMA: harmless to the plain build, a heap-buffer-overflow to ASan.
+fn read_past_the_vma(tree: &Tree) -> Overlay {
+    let text = std::fs::read_to_string(tree.path("mm/util.c")).unwrap();
+    let from = "\tif (!vm_ops || !vm_ops->mapped)\n\t\treturn 0;\n";
+    assert_eq!(text.matches(from).count(), 1, "{from:?} once in mm/util.c");
+    let to = format!("\terr = *(volatile char *)(vma + 1);\n{from}");
+    Overlay::new(&tree.root, &[("mm/util.c", &text.replace(from, &to))]).unwrap()
+}
+
+fn mmharness(args: &[&str], kernel: &Path) -> Output {
+    Command::new(BIN).args(args).arg("--kernel").arg(kernel).env_remove("MMHARNESS_SANITIZE").output().unwrap()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+#[test]
+fn a_read_past_the_vma_in_call_vma_mapped_fails_the_sanitized_table_only() {
+    let overlay = read_past_the_vma(&tree_7_3());
+    let (plain, sanitized) = (
+        mmharness(&["table"], overlay.path()),
+        mmharness(&["--sanitize", "table", "--failed", "--wide"], overlay.path()),
+    );
+    assert_eq!(plain.status.code(), Some(0), "{}", stdout(&plain));
+    assert!(stdout(&plain).contains("sanitizers: off"), "{}", stdout(&plain));
+    assert!(!stdout(&plain).contains("AddressSanitizer"), "{}", stdout(&plain));
+    assert_eq!(sanitized.status.code(), Some(1), "{}", stdout(&sanitized));
+    let text = stdout(&sanitized);
+    assert!(text.contains("sanitizers: AddressSanitizer and UBSan"), "{text}");
+    assert!(text.contains("AddressSanitizer: heap-buffer-overflow"), "{text}");
+    // --failed: no row as expected.
+    assert!(!text.contains("as expected  "), "{text}");
+}
+
+#[test]
+fn a_filter_that_names_no_scenario_is_an_error_naming_the_flag() {
+    let out = mmharness(&["table", "-k", "no_such_scenario"], &tree_7_3().root);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "error: -k/--filter \"no_such_scenario\" names no scenario: `mmharness list` prints their names\n"
+    );
+}
+
+#[test]
+fn list_gives_each_selected_scenario_its_deciding_function_and_requirements() {
+    let out = Command::new(BIN).args(["list", "-k", "compat_success_still_calls_mapped"]).output().unwrap();
+    assert_eq!(
+        stdout(&out),
+        "compat_success_still_calls_mapped  [requires is_compat, vm_ops_mapped]\n    mmap_action_finish: \
+         call_vma_mapped() runs on success whether or not the call is compat\n1 scenario\n"
+    );
+}
+
+/// tools/testing/kunit of the cached 7.3 package, unpacked into `dir`.
+fn kunit_py(dir: &Path) -> Result<std::path::PathBuf, String> {
+    if Command::new("python3").arg("--version").output().is_err() {
+        return Err("python3 is missing".into());
+    }
+    let debs = std::fs::read_dir(cache_dir().join("debs")).map_err(|e| format!("no cached packages: {e}"))?;
+    let deb = debs
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("linux-source-7.3_")))
+        .ok_or("no cached linux-source-7.3 package")?;
+    let script = "dpkg-deb --fsys-tarfile \"$1\" | tar -xO ./usr/src/linux-source-7.3.tar.xz \
+                  | tar -xJ -C \"$2\" linux-source-7.3/tools/testing/kunit";
+    let ok = Command::new("sh").args(["-c", script, "sh"]).arg(&deb).arg(dir).status().map_err(|e| e.to_string())?;
+    let kunit = dir.join("linux-source-7.3/tools/testing/kunit/kunit.py");
+    if !ok.success() || !kunit.exists() {
+        return Err(format!("could not unpack tools/testing/kunit from {}", deb.display()));
+    }
+    Ok(kunit)
+}
+
+#[test]
+fn ktap_of_a_run_with_multi_line_crash_reports_parses_in_kunit_py_with_no_errors() {
+    let scratch = tempfile::tempdir().unwrap();
+    let kunit = match kunit_py(scratch.path()) {
+        Ok(k) => k,
+        Err(why) => return eprintln!("skipped: {why}"),
+    };
+    let overlay = read_past_the_vma(&tree_7_3());
+    let out = mmharness(&["--sanitize", "table", "--ktap"], overlay.path());
+    let ktap = scratch.path().join("run.ktap");
+    std::fs::write(&ktap, &out.stdout).unwrap();
+    assert!(stdout(&out).lines().filter(|l| l.contains("==ERROR: AddressSanitizer")).count() > 1, "{}", stdout(&out));
+    let parsed = Command::new("python3").arg(&kunit).arg("parse").arg(&ktap).output().unwrap();
+    let text = stdout(&parsed);
+    let summary = text.lines().find(|l| l.contains("Testing complete.")).unwrap_or_else(|| panic!("{text}"));
+    // kunit.py's count, with no `errors: N`, is the one the KTAP states.
+    let totals = stdout(&out).lines().find_map(|l| l.strip_prefix("# Totals: ").map(str::to_string)).unwrap();
+    let n = |key: &str| totals.split(' ').find_map(|kv| kv.strip_prefix(key)).unwrap().to_string();
+    let expected =
+        format!("Ran {} tests: passed: {}, failed: {}, skipped: {}", n("total:"), n("pass:"), n("fail:"), n("skip:"));
+    assert!(summary.ends_with(&expected), "{summary} (expected {expected})");
+    assert_ne!(n("fail:"), "0", "the planted read fails scenarios");
+}
