@@ -47,15 +47,16 @@ enum Command {
         #[arg(last = true)]
         filters: Vec<String>,
     },
-    /// The same scenarios on two trees: only what differs, and struct layout changes.
+    /// The same scenarios on two trees: only what differs, and struct layout changes (exit 0 same, 1 differs, 2 error).
     Diff {
         tree_a: PathBuf,
         tree_b: PathBuf,
         #[arg(long)]
         json: bool,
     },
-    /// What a patch (git-format, mbox series, or a mail quoting one) changes: behaviour, capabilities, layouts.
+    /// What a patch (git-format, mbox series, or a mail quoting one) changes: behaviour, capabilities, layouts (exit 0 same, 1 differs, 2 error).
     Review {
+        /// The patch or mail; `-` reads it from stdin.
         patch: PathBuf,
         /// The tree to apply it to (default: KERNEL_SRC, else the default tree).
         #[arg(long)]
@@ -171,52 +172,71 @@ fn bisect_run(tries: u32, filters: &[String]) -> ! {
     std::process::exit(v.code);
 }
 
-fn diff(a: PathBuf, b: PathBuf, json: bool) -> Result<()> {
-    let cache = cache_dir();
-    let plan = |p: &PathBuf| Plan::new(&Tree::open(p)?, &cache, false);
-    let (ra, rb) = (compare::run_tree(plan(&a)?, &cache)?, compare::run_tree(plan(&b)?, &cache)?);
-    let c = compare::compare(&ra, &rb);
-    if json {
-        println!("{}", serde_json::to_string_pretty(&c)?);
-    } else {
-        print!("{}", compare::terminal(&c));
+/// diff(1)'s exit codes: 0 the same, 1 different, 2 an error (said on stderr).
+fn exit_like_diff(differs: Result<bool>) -> ! {
+    match differs {
+        Ok(differs) => std::process::exit(differs as i32),
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::exit(2)
+        }
     }
-    Ok(())
+}
+
+fn diff(a: PathBuf, b: PathBuf, json: bool) -> Result<()> {
+    exit_like_diff((|| {
+        let cache = cache_dir();
+        let plan = |p: &PathBuf| Plan::new(&Tree::open(p)?, &cache, false);
+        let (ra, rb) = (compare::run_tree(plan(&a)?, &cache)?, compare::run_tree(plan(&b)?, &cache)?);
+        let c = compare::compare(&ra, &rb);
+        if json {
+            println!("{}", serde_json::to_string_pretty(&c)?);
+        } else {
+            print!("{}", compare::terminal(&c));
+        }
+        Ok(!c.is_empty())
+    })())
 }
 
 fn review(patch: PathBuf, kernel: Option<PathBuf>, json: bool) -> Result<()> {
-    let tree = tree(kernel)?;
-    let input = std::fs::read_to_string(&patch).with_context(|| format!("reading {}", patch.display()))?;
-    let patches = review::patches(&input);
-    let (overlay, applied) = review::apply(&tree.root, &patches)?;
-    let cache = cache_dir();
-    let patched = Plan::new(&Tree::open(overlay.path())?, &cache, false)?;
-    check_dup::require_consistent(&patched)?;
-    let (tree_run, patched_run) =
-        (compare::run_tree(Plan::new(&tree, &cache, false)?, &cache)?, compare::run_tree(patched, &cache)?);
-    let (how, c) = match applied {
-        review::Applied::Forward { whitespace_fallback } => (
-            format!("applied to {}{}", tree.root.display(), ws_note(whitespace_fallback)),
-            compare::compare(&tree_run, &patched_run),
-        ),
-        review::Applied::Reverted { whitespace_fallback } => (
-            format!(
-                "{} already contains it: compared with the patch reverted{}",
-                tree.root.display(),
-                ws_note(whitespace_fallback)
+    exit_like_diff((|| {
+        let tree = tree(kernel)?;
+        let input = if patch.as_os_str() == "-" {
+            std::io::read_to_string(std::io::stdin()).context("reading the patch from stdin")?
+        } else {
+            std::fs::read_to_string(&patch).with_context(|| format!("reading {}", patch.display()))?
+        };
+        let patches = review::patches(&input);
+        let (overlay, applied) = review::apply(&tree.root, &patches)?;
+        let cache = cache_dir();
+        let patched = Plan::new(&Tree::open(overlay.path())?, &cache, false)?;
+        check_dup::require_consistent(&patched)?;
+        let (tree_run, patched_run) =
+            (compare::run_tree(Plan::new(&tree, &cache, false)?, &cache)?, compare::run_tree(patched, &cache)?);
+        let (how, c) = match applied {
+            review::Applied::Forward { whitespace_fallback } => (
+                format!("applied to {}{}", tree.root.display(), ws_note(whitespace_fallback)),
+                compare::compare(&tree_run, &patched_run),
             ),
-            compare::compare(&patched_run, &tree_run),
-        ),
-    };
-    let subjects: Vec<&str> = patches.iter().map(|p| p.subject.as_str()).collect();
-    if json {
-        let doc = serde_json::json!({ "patches": subjects, "how": how, "comparison": c });
-        println!("{}", serde_json::to_string_pretty(&doc)?);
-    } else {
-        println!("{} patch(es): {}\n{how}", patches.len(), subjects.join("; "));
-        print!("{}", compare::terminal(&c));
-    }
-    Ok(())
+            review::Applied::Reverted { whitespace_fallback } => (
+                format!(
+                    "{} already contains it: compared with the patch reverted{}",
+                    tree.root.display(),
+                    ws_note(whitespace_fallback)
+                ),
+                compare::compare(&patched_run, &tree_run),
+            ),
+        };
+        let subjects: Vec<&str> = patches.iter().map(|p| p.subject.as_str()).collect();
+        if json {
+            let doc = serde_json::json!({ "patches": subjects, "how": how, "comparison": c });
+            println!("{}", serde_json::to_string_pretty(&doc)?);
+        } else {
+            println!("{} patch(es): {}\n{how}", patches.len(), subjects.join("; "));
+            print!("{}", compare::terminal(&c));
+        }
+        Ok(!c.is_empty())
+    })())
 }
 
 fn mb(bytes: u64) -> String {
