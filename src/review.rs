@@ -3,6 +3,7 @@
 //! tree itself, and both sides are built and run.
 
 use anyhow::{bail, Context, Result};
+use mailparse::MailHeaderMap;
 use mmharness_build::overlay::Overlay;
 use std::path::Path;
 use std::process::Command;
@@ -37,56 +38,163 @@ fn unquote(line: &str, depth: usize) -> &str {
     rest
 }
 
-/// The patches in a git-format patch, an mbox of a series (in order), or a
-/// mail that quotes a patch with `> ` prefixes. Lines quoted less deeply
-/// than the patch (a reviewer's comments) are left out.
-pub fn patches(input: &str) -> Vec<Patch> {
-    let mut out = Vec::new();
-    // An mbox separates messages with "From <sha> <date>" lines.
-    let mut messages: Vec<Vec<&str>> = vec![Vec::new()];
-    for line in input.lines() {
-        if line.starts_with("From ") && line.split_whitespace().nth(1).is_some_and(|w| w.len() >= 12) {
-            messages.push(Vec::new());
-        }
-        messages.last_mut().expect("one message at least").push(line);
-    }
-    for msg in messages {
-        let Some(first) = msg.iter().position(|l| unquote(l, quote_depth(l)).starts_with("diff --git ")) else {
+/// An mbox's `From ` line: `From <sha> Mon Sep 17 00:00:00 2001` (git),
+/// `From git@z Thu Jan  1 00:00:00 1970` (b4), `From someone at host  Tue
+/// Mar  3 10:00:00 2026` (mailman): a sender and a date ending in a year.
+fn is_mbox_separator(line: &str) -> bool {
+    let mut words = line.strip_prefix("From ").map(str::split_whitespace).into_iter().flatten();
+    let year = words.clone().last();
+    words.nth(4).is_some() && year.is_some_and(|y| y.len() == 4 && y.bytes().all(|c| c.is_ascii_digit()))
+}
+
+/// The messages of an mbox, or the whole input when it is one.
+fn messages(input: &str) -> Vec<String> {
+    let mut out = vec![String::new()];
+    for line in input.split_inclusive('\n') {
+        if is_mbox_separator(line.trim_end()) {
+            out.push(String::new());
             continue;
-        };
-        let depth = quote_depth(msg[first]);
-        let subject = msg
-            .iter()
-            .map(|l| unquote(l, quote_depth(l)))
-            .find_map(|l| l.strip_prefix("Subject: ").or_else(|| l.strip_prefix("Re: ")))
-            .unwrap_or("")
-            .to_string();
-        let mut text = String::new();
-        for l in &msg[first..] {
-            if quote_depth(l) < depth {
-                continue;
-            }
-            let l = unquote(l, depth);
-            // A signature ends the patch.
-            if l == "-- " || l == "--" {
-                break;
-            }
-            text.push_str(l);
-            text.push('\n');
         }
-        out.push(Patch { subject, text });
+        out.last_mut().expect("one message at least").push_str(line);
     }
+    out.retain(|m| !m.trim().is_empty());
     out
 }
 
-/// Paths a patch reads or writes: both sides of its `diff --git a/X b/Y` lines.
-pub fn touched(patch: &str) -> Vec<String> {
-    let mut v: Vec<String> = patch
-        .lines()
-        .filter_map(|l| l.strip_prefix("diff --git a/"))
-        .filter_map(|l| l.split_once(" b/"))
-        .flat_map(|(a, b)| [a.to_string(), b.to_string()])
+/// A message's subject and its text: every text part (a patch attached as
+/// `text/x-patch` included), decoded from quoted-printable or base64 and
+/// from its charset. Input that does not start with mail headers is a bare
+/// patch.
+fn subject_and_text(message: &str) -> (String, String) {
+    let first = message.lines().next().unwrap_or("");
+    let header = first.split_once(':').is_some_and(|(k, _)| !k.is_empty() && !k.contains(' '));
+    let parsed = if header { mailparse::parse_mail(message.as_bytes()).ok() } else { None };
+    let Some(mail) = parsed else { return (String::new(), message.to_string()) };
+    let subject = mail.headers.get_first_value("Subject").unwrap_or_default();
+    let mut text = String::new();
+    for part in mail.parts() {
+        let mime = part.ctype.mimetype.as_str();
+        let textual = mime.starts_with("text/") || mime == "application/octet-stream" || mime.ends_with("patch");
+        if part.subparts.is_empty() && textual {
+            text.push_str(&part.get_body().unwrap_or_default());
+            text.push('\n');
+        }
+    }
+    (subject.split_whitespace().collect::<Vec<_>>().join(" "), text)
+}
+
+/// Where a patch starts: a `diff --git` line, or a traditional `--- ` line
+/// followed by `+++ ` (quilt, as mm-commits and the stable queue send).
+fn patch_start(lines: &[&str]) -> Option<usize> {
+    let plain = |i: usize| lines.get(i).map(|l| unquote(l, quote_depth(l)));
+    (0..lines.len()).find(|&i| {
+        let l = plain(i).unwrap_or("");
+        l.starts_with("diff --git ") || (l.starts_with("--- ") && plain(i + 1).is_some_and(|n| n.starts_with("+++ ")))
+    })
+}
+
+/// The patch in a message's text: from its first diff line, at the quote
+/// depth of that line; lines quoted less deeply (a reviewer's comments)
+/// are left out, and a signature ends it.
+fn patch_in(text: &str) -> Option<String> {
+    let lines: Vec<&str> = text.lines().collect();
+    let first = patch_start(&lines)?;
+    let depth = quote_depth(lines[first]);
+    let mut out = String::new();
+    for l in &lines[first..] {
+        if quote_depth(l) < depth {
+            continue;
+        }
+        let l = unquote(l, depth);
+        if l == "-- " || l == "--" {
+            break;
+        }
+        out.push_str(l);
+        out.push('\n');
+    }
+    Some(out)
+}
+
+/// `[PATCH v2 3/7]`: the 3, which orders a series.
+fn series_number(subject: &str) -> Option<u32> {
+    let tag = subject.split('[').nth(1)?.split(']').next()?;
+    let nm = tag.split_whitespace().find(|w| w.contains('/'))?;
+    nm.split('/').next()?.parse().ok()
+}
+
+/// The patches in a git-format patch, a git or b4 mbox of a series, a
+/// quilt mail (mm-commits, stable), a MIME mail with the patch inline or
+/// attached, or a mail that quotes one with `> `. A series is put in
+/// `[PATCH n/m]` order; a message without a patch (a cover letter) is left
+/// out.
+pub fn patches(input: &str) -> Vec<Patch> {
+    let mut out: Vec<Patch> = messages(input)
+        .iter()
+        .filter_map(|m| {
+            let (subject, text) = subject_and_text(m);
+            patch_in(&text).map(|text| Patch { subject, text })
+        })
         .collect();
+    // A stable sort: messages without a number keep their mbox order.
+    out.sort_by_key(|p| series_number(&p.subject).unwrap_or(0));
+    out
+}
+
+/// A path as git writes it: bare, or in double quotes with C escapes.
+fn git_path(s: &str) -> (String, &str) {
+    let Some(rest) = s.strip_prefix('"') else {
+        return match s.split_once(' ') {
+            Some((p, r)) => (p.to_string(), r),
+            None => (s.to_string(), ""),
+        };
+    };
+    let mut bytes = Vec::new();
+    let mut it = rest.char_indices();
+    while let Some((i, c)) = it.next() {
+        match c {
+            '"' => return (String::from_utf8_lossy(&bytes).into_owned(), rest[i + 1..].trim_start()),
+            '\\' => match it.next().map(|(_, e)| e) {
+                Some('n') => bytes.push(b'\n'),
+                Some('t') => bytes.push(b'\t'),
+                Some(d @ '0'..='7') => {
+                    let digits: String = std::iter::once(d).chain(it.clone().take(2).map(|(_, c)| c)).collect();
+                    it.nth(1);
+                    bytes.push(u8::from_str_radix(&digits, 8).unwrap_or(b'?'));
+                }
+                Some(e) => bytes.extend(e.to_string().as_bytes()),
+                None => {}
+            },
+            c => bytes.extend(c.to_string().as_bytes()),
+        }
+    }
+    (String::from_utf8_lossy(&bytes).into_owned(), "")
+}
+
+/// A path without its one-letter side prefix (`a/ b/ i/ w/ c/ o/`) and,
+/// for quilt's old side, its `~name` suffix. Any other path is kept whole,
+/// so that an absolute one is refused by the overlay, not dropped.
+fn strip_side(p: &str) -> Option<String> {
+    match p.split_once('/') {
+        _ if p == "/dev/null" => None,
+        Some((side, rest)) if side.len() == 1 => Some(rest.split('~').next().unwrap_or(rest).to_string()),
+        _ => Some(p.to_string()),
+    }
+}
+
+/// Paths a patch reads or writes: both sides of each `diff --git` line,
+/// and of each `---`/`+++` pair (`/dev/null` left out).
+pub fn touched(patch: &str) -> Vec<String> {
+    let mut v = Vec::new();
+    for l in patch.lines() {
+        if let Some(rest) = l.strip_prefix("diff --git ") {
+            let (a, rest) = git_path(rest);
+            let (b, _) = git_path(rest);
+            v.extend([a, b].iter().filter_map(|p| strip_side(p)));
+        } else if let Some(rest) = l.strip_prefix("--- ").or_else(|| l.strip_prefix("+++ ")) {
+            let (p, _) = git_path(rest.split('\t').next().unwrap_or(rest));
+            v.extend(strip_side(&p));
+        }
+    }
     v.sort();
     v.dedup();
     v
@@ -193,7 +301,9 @@ fn overlay_for(tree: &Path, patches: &[Patch]) -> Result<Overlay> {
 /// one, so a patch may build on the one before it.
 pub fn apply(tree: &Path, patches: &[Patch]) -> Result<(Overlay, Applied)> {
     if patches.is_empty() {
-        bail!("the input holds no patch (no `diff --git` line)");
+        bail!(
+            "the input holds no patch: no `diff --git` line, and no `--- `/`+++ ` pair, in any message or part of it"
+        );
     }
     let scratch = tempfile::tempdir()?;
     for (i, p) in patches.iter().enumerate() {
@@ -276,6 +386,91 @@ index 1111111..2222222 100644
         );
         assert_eq!(touched(&p[1].text), vec!["mm/memory.c"]);
         assert_eq!(p[0].text, PATCH);
+    }
+
+    /// A b4 mbox: `From git@z` separators, a cover letter, patches out of order.
+    #[test]
+    fn a_b4_mbox_gives_every_patch_in_series_order_without_the_cover_letter() {
+        let msg = |n: &str, body: &str| {
+            format!("From git@z Thu Jan  1 00:00:00 1970\nSubject: [PATCH v2 {n}] mm: a change\n\n{body}\n")
+        };
+        let second = PATCH.replace("mm/util.c", "mm/memory.c");
+        let mbox = msg("0/2", "The cover letter.\n")
+            + &msg("2/2", &format!("---\n{second}"))
+            + &msg("1/2", &format!("---\n{PATCH}"));
+        let p = patches(&mbox);
+        assert_eq!(
+            p.iter().map(|p| p.subject.as_str()).collect::<Vec<_>>(),
+            vec!["[PATCH v2 1/2] mm: a change", "[PATCH v2 2/2] mm: a change"]
+        );
+        // The blank lines that end a message are left for git apply, which ignores them.
+        assert_eq!((p[0].text.trim_end(), p[1].text.trim_end()), (PATCH.trim_end(), second.trim_end()));
+    }
+
+    /// mm-commits and the stable queue send quilt diffs: `--- a/f~name`, `+++ a/f`.
+    #[test]
+    fn a_quilt_mail_is_a_patch_of_the_file_it_names() {
+        let quilt = PATCH
+            .replace("diff --git a/mm/util.c b/mm/util.c\nindex 1111111..2222222 100644\n", "")
+            .replace("--- a/mm/util.c", "--- a/mm/util.c~mm-fix-pgoff")
+            .replace("+++ b/mm/util.c", "+++ a/mm/util.c");
+        let mail = format!("Subject: + mm-fix-pgoff.patch added to mm-hotfixes-unstable branch\n\n------------------------------------------------------\nFrom: A <a@b>\n\n{quilt}_\n");
+        let p = patches(&mail);
+        assert_eq!(p.len(), 1);
+        assert!(p[0].text.starts_with("--- a/mm/util.c~mm-fix-pgoff\n+++ a/mm/util.c\n@@"), "{}", p[0].text);
+        assert_eq!(touched(&p[0].text), vec!["mm/util.c"]);
+    }
+
+    #[test]
+    fn a_quoted_printable_latin1_mail_with_a_folded_subject_is_decoded() {
+        let qp = PATCH.replace("return b;", "return b; /* caf=E9 =3D */");
+        let mail = format!(
+            "Subject: [PATCH] mm: a subject long enough\n to be folded\nContent-Type: text/plain; charset=ISO-8859-1\n\
+             Content-Transfer-Encoding: quoted-printable\n\n---\n{qp}"
+        );
+        let p = patches(&mail);
+        assert_eq!(p[0].subject, "[PATCH] mm: a subject long enough to be folded");
+        assert!(p[0].text.contains("+\treturn b; /* caf\u{e9} = */\n"), "{}", p[0].text);
+    }
+
+    #[test]
+    fn a_patch_attached_in_base64_to_a_multipart_mail_is_found() {
+        let b64: String = {
+            // RFC 2045 base64, written out so the test needs no encoder.
+            const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+            PATCH
+                .as_bytes()
+                .chunks(3)
+                .map(|c| {
+                    let n =
+                        (c[0] as u32) << 16 | (*c.get(1).unwrap_or(&0) as u32) << 8 | *c.get(2).unwrap_or(&0) as u32;
+                    (0..4)
+                        .map(|i| if i <= c.len() { A[(n >> (18 - 6 * i) & 63) as usize] as char } else { '=' })
+                        .collect::<String>()
+                })
+                .collect()
+        };
+        let mail = format!(
+            "Subject: [PATCH] x\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=\"b\"\n\n--b\n\
+             Content-Type: text/plain\n\nSee the attachment.\n--b\nContent-Type: text/x-patch\n\
+             Content-Transfer-Encoding: base64\n\n{b64}\n--b--\n"
+        );
+        assert_eq!(patches(&mail)[0].text.trim_end(), PATCH.trim_end());
+    }
+
+    #[test]
+    fn mnemonic_prefixes_and_quoted_paths_name_the_files() {
+        let p = "diff --git i/mm/util.c w/mm/util.c\n--- i/mm/util.c\n+++ w/mm/util.c\n\
+                 diff --git \"a/mm/a b.c\" \"b/mm/a b.c\"\n--- \"a/mm/a b.c\"\n+++ /dev/null\n";
+        assert_eq!(touched(p), vec!["mm/a b.c", "mm/util.c"]);
+    }
+
+    #[test]
+    fn a_mail_without_a_patch_says_so() {
+        let Err(err) = apply(Path::new("/nonexistent"), &patches("Subject: Re: [PATCH] x\n\nLooks good.\n")) else {
+            panic!("a mail without a patch applied");
+        };
+        assert!(err.to_string().starts_with("the input holds no patch"), "{err}");
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! which are written. Mutants and patch reviews build from one; the
 //! original is never written.
 
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 
 pub struct Overlay {
     dir: tempfile::TempDir,
@@ -17,7 +17,12 @@ impl Overlay {
 
     /// The same, with real directories (not links into `base`) above each
     /// path of `created`, so that a patch can create those files here.
+    /// A path that is absolute, has a `..`, or goes through a symbolic
+    /// link of `base` is refused before anything is created.
     pub fn with_new_files(base: &Path, replaced: &[(&str, &str)], created: &[&str]) -> std::io::Result<Self> {
+        for p in replaced.iter().map(|(p, _)| *p).chain(created.iter().copied()) {
+            inside(base, p)?;
+        }
         let dir = tempfile::Builder::new().prefix("mmharness-overlay-").tempdir()?;
         let replaced: Vec<(PathBuf, &str)> = replaced.iter().map(|(p, t)| (dir.path().join(p), *t)).collect();
         let created: Vec<PathBuf> = created.iter().map(|p| dir.path().join(p)).collect();
@@ -33,6 +38,30 @@ impl Overlay {
     pub fn path(&self) -> &Path {
         self.dir.path()
     }
+}
+
+/// `Ok` when `path` names a place inside `base`: relative, only plain
+/// components, and no symbolic link of `base` on the way.
+fn inside(base: &Path, path: &str) -> std::io::Result<()> {
+    let refuse = |why: &str| {
+        Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            format!("refusing the path `{path}`: {why}; a patch may only name files inside the tree"),
+        ))
+    };
+    let mut at = base.to_path_buf();
+    for c in Path::new(path).components() {
+        match c {
+            Component::Normal(name) => at.push(name),
+            Component::CurDir => {}
+            Component::ParentDir => return refuse("it contains `..`"),
+            Component::RootDir | Component::Prefix(_) => return refuse("it is absolute"),
+        }
+        if at.symlink_metadata().is_ok_and(|m| m.file_type().is_symlink()) {
+            return refuse(&format!("{} is a symbolic link", at.display()));
+        }
+    }
+    Ok(())
 }
 
 fn link_all(from: &Path, to: &Path, replaced: &[(PathBuf, &str)], created: &[PathBuf]) -> std::io::Result<()> {
@@ -74,5 +103,38 @@ mod tests {
         assert_eq!(std::fs::read_to_string(o.path().join("mm/memory.c")).unwrap(), "memory");
         assert!(o.path().join("Makefile").symlink_metadata().unwrap().file_type().is_symlink());
         assert_eq!(std::fs::read_to_string(base.path().join("mm/util.c")).unwrap(), "old");
+    }
+
+    /// What `find` would list under `dir`.
+    fn find(dir: &Path) -> Vec<PathBuf> {
+        let mut v: Vec<PathBuf> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
+        for d in v.clone().iter().filter(|p| p.is_dir() && !p.is_symlink()) {
+            v.extend(find(d));
+        }
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn a_path_out_of_the_tree_is_refused_before_anything_is_created() {
+        let top = tempfile::tempdir().unwrap();
+        let (base, elsewhere) = (top.path().join("tree"), top.path().join("elsewhere"));
+        std::fs::create_dir_all(base.join("mm")).unwrap();
+        std::fs::create_dir_all(&elsewhere).unwrap();
+        std::os::unix::fs::symlink(&elsewhere, base.join("link")).unwrap();
+        let before = find(top.path());
+        let absolute = format!("{}/x/new.c", top.path().display());
+        for (path, why) in [
+            ("../outside/new.c", "it contains `..`"),
+            ("mm/../../outside/new.c", "it contains `..`"),
+            (absolute.as_str(), "it is absolute"),
+            ("link/new.c", "is a symbolic link"),
+        ] {
+            let Err(e) = Overlay::with_new_files(&base, &[], &[path]) else { panic!("{path} accepted") };
+            assert!(e.to_string().contains(why), "{path}: {e}");
+            let Err(e) = Overlay::new(&base, &[(path, "text")]) else { panic!("{path} accepted") };
+            assert!(e.to_string().contains(why), "{path}: {e}");
+        }
+        assert_eq!(find(top.path()), before);
     }
 }

@@ -76,6 +76,7 @@ pub fn run(tree: &Tree, json: bool) -> Result<()> {
     let not_viable = of(|v| matches!(v, Verdict::NotViable { .. }));
     let total = caught + survivors.len();
     let seconds = started.elapsed().as_secs_f64();
+    let by_operator = score_by_operator(&rows);
 
     if json {
         let doc = serde_json::json!({
@@ -84,6 +85,7 @@ pub fn run(tree: &Tree, json: bool) -> Result<()> {
             "entries": entries.iter().map(|e| e.name).collect::<Vec<_>>(),
             "caught": caught,
             "total": total,
+            "by_operator": by_operator,
             "survivors": survivors,
             "not_viable": not_viable,
             "mutants": rows,
@@ -99,6 +101,9 @@ pub fn run(tree: &Tree, json: bool) -> Result<()> {
         entries.len()
     );
     println!("caught {caught}/{total}");
+    for s in &by_operator {
+        println!("  {:14}  caught {}/{}", s.operator.name(), s.caught, s.total);
+    }
     let place = |m: &Mutant| format!("{}:{}", m.file, m.line);
     let w = rows.iter().map(|r| place(&r.mutant).len()).max().unwrap_or(0);
     let f = rows.iter().map(|r| r.mutant.function.len()).max().unwrap_or(0);
@@ -119,6 +124,25 @@ pub fn run(tree: &Tree, json: bool) -> Result<()> {
     }
     println!("took {seconds:.1} s");
     Ok(())
+}
+
+/// How many mutants of one operator the catalogue catches, of those that build.
+#[derive(Serialize)]
+struct Score {
+    operator: mutate::Operator,
+    caught: usize,
+    total: usize,
+}
+
+fn score_by_operator(rows: &[Row]) -> Vec<Score> {
+    let mut by: BTreeMap<&'static str, Score> = BTreeMap::new();
+    for r in rows.iter().filter(|r| !matches!(r.verdict, Verdict::NotViable { .. })) {
+        let op = r.mutant.operator;
+        let s = by.entry(op.name()).or_insert(Score { operator: op, caught: 0, total: 0 });
+        s.total += 1;
+        s.caught += matches!(r.verdict, Verdict::Caught { .. }) as usize;
+    }
+    by.into_values().collect()
 }
 
 /// The mutants of every extracted definition, file by file, in line order.
