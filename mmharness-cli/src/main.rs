@@ -76,12 +76,15 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Mutation self-check: build mutants of the extracted kernel code and count those the catalogue catches.
+    /// Mutation self-check: build mutants of the extracted kernel code and count those the catalogue catches (exit 1 below --fail-under).
     Mutants {
         #[arg(long)]
         kernel: Option<PathBuf>,
         #[arg(long)]
         json: bool,
+        /// The least share of mutants caught, in percent, for exit 0.
+        #[arg(long, value_name = "PERCENT")]
+        fail_under: Option<f64>,
     },
     /// What the cache holds (artifacts, fetched trees, packages), or `gc` to shrink it.
     Cache {
@@ -310,7 +313,11 @@ fn run(cli: Cli) -> Result<()> {
                 std::process::exit(1);
             }
         }
-        Command::Mutants { kernel, json } => mutants::run(&tree(kernel)?, json)?,
+        Command::Mutants { kernel, json, fail_under } => {
+            if mutants::run(&tree(kernel)?, json)? < fail_under.unwrap_or(0.0) {
+                std::process::exit(1);
+            }
+        }
         Command::Cache { action: None, json } => cache_report(json)?,
         Command::Cache { action: Some(CacheAction::Gc { keep }), .. } => {
             let before = cache::usage(&cache_dir()).total();

@@ -41,9 +41,10 @@ struct Row {
     verdict: Verdict,
 }
 
-/// Builds and runs every mutant of `tree`'s extracted code, and prints how
-/// many the catalogue catches and which survive.
-pub fn run(tree: &Tree, json: bool) -> Result<()> {
+/// Builds and runs every mutant of `tree`'s extracted code, prints how
+/// many the catalogue catches and which survive, and returns the share
+/// caught, in percent.
+pub fn run(tree: &Tree, json: bool) -> Result<f64> {
     let started = Instant::now();
     let plan = Plan::new(tree, &cache_dir(), false)?;
     let mutants = mutants_of(&plan);
@@ -75,6 +76,7 @@ pub fn run(tree: &Tree, json: bool) -> Result<()> {
     let survivors = of(|v| matches!(v, Verdict::Survived));
     let not_viable = of(|v| matches!(v, Verdict::NotViable { .. }));
     let total = caught + survivors.len();
+    let percent = if total == 0 { 100.0 } else { 100.0 * caught as f64 / total as f64 };
     let seconds = started.elapsed().as_secs_f64();
     let by_operator = score_by_operator(&rows);
 
@@ -92,7 +94,7 @@ pub fn run(tree: &Tree, json: bool) -> Result<()> {
             "seconds": seconds,
         });
         println!("{}", serde_json::to_string_pretty(&doc)?);
-        return Ok(());
+        return Ok(percent);
     }
     println!(
         "Linux {} at {}: {} catalogue entries apply, and pass unmutated",
@@ -100,7 +102,7 @@ pub fn run(tree: &Tree, json: bool) -> Result<()> {
         tree.root.display(),
         entries.len()
     );
-    println!("caught {caught}/{total}");
+    println!("caught {caught}/{total} ({percent:.1}%)");
     for s in &by_operator {
         println!("  {:14}  caught {}/{}", s.operator.name(), s.caught, s.total);
     }
@@ -123,7 +125,7 @@ pub fn run(tree: &Tree, json: bool) -> Result<()> {
         }
     }
     println!("took {seconds:.1} s");
-    Ok(())
+    Ok(percent)
 }
 
 /// How many mutants of one operator the catalogue catches, of those that build.
