@@ -5,7 +5,7 @@
 use anyhow::{bail, Context, Result};
 use mailparse::MailHeaderMap;
 use mmharness_build::overlay::Overlay;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// One patch taken out of the input: its text, ready for `git apply`.
@@ -279,9 +279,10 @@ pub enum Applied {
     Reverted { whitespace_fallback: bool },
 }
 
-/// An overlay of `tree` in which the files `patches` touch are real copies,
-/// and the directories of files they create are real directories.
-fn overlay_for(tree: &Path, patches: &[Patch]) -> Result<Overlay> {
+/// An overlay of `tree` in which the files `patches` touch and the files
+/// the build reads (`read`) are real copies, and the directories of files
+/// they create are real directories.
+fn overlay_for(tmp: &Path, tree: &Path, patches: &[Patch], read: &[PathBuf]) -> Result<Overlay> {
     let files: Vec<String> = {
         let mut f: Vec<String> = patches.iter().flat_map(|p| touched(&p.text)).collect();
         f.sort();
@@ -292,14 +293,20 @@ fn overlay_for(tree: &Path, patches: &[Patch]) -> Result<Overlay> {
         files.iter().filter_map(|f| std::fs::read_to_string(tree.join(f)).ok().map(|t| (f.clone(), t))).collect();
     let replaced: Vec<(&str, &str)> = copies.iter().map(|(f, t)| (f.as_str(), t.as_str())).collect();
     let created: Vec<&str> = files.iter().map(String::as_str).filter(|f| !tree.join(f).exists()).collect();
-    Overlay::with_new_files(tree, &replaced, &created).context("making a scratch copy of the tree")
+    Overlay::for_build_in(tmp, tree, &replaced, &created, read).context("making a scratch copy of the tree")
 }
 
 /// Applies `patches` in order to an overlay of `tree`: forward, or, when the
 /// tree already contains them, in reverse. Whitespace is the one fallback.
 /// Each attempt starts from a fresh overlay and applies the patches one by
-/// one, so a patch may build on the one before it.
-pub fn apply(tree: &Path, patches: &[Patch]) -> Result<(Overlay, Applied)> {
+/// one, so a patch may build on the one before it. `read` is what a build
+/// of `tree` reads (`Plan::inputs`): real files in the overlay.
+pub fn apply(tree: &Path, patches: &[Patch], read: &[PathBuf]) -> Result<(Overlay, Applied)> {
+    apply_in(&std::env::temp_dir(), tree, patches, read)
+}
+
+/// The same, with the overlay made in `tmp`.
+pub fn apply_in(tmp: &Path, tree: &Path, patches: &[Patch], read: &[PathBuf]) -> Result<(Overlay, Applied)> {
     if patches.is_empty() {
         bail!(
             "the input holds no patch: no `diff --git` line, and no `--- `/`+++ ` pair, in any message or part of it"
@@ -320,7 +327,7 @@ pub fn apply(tree: &Path, patches: &[Patch]) -> Result<(Overlay, Applied)> {
             if reverse {
                 order.reverse();
             }
-            let overlay = overlay_for(tree, patches)?;
+            let overlay = overlay_for(tmp, tree, patches, read)?;
             let mut failed = false;
             for i in order {
                 let (ok, err) = git_apply(overlay.path(), &scratch.path().join(format!("{i}.patch")), &args)?;
@@ -467,7 +474,8 @@ index 1111111..2222222 100644
 
     #[test]
     fn a_mail_without_a_patch_says_so() {
-        let Err(err) = apply(Path::new("/nonexistent"), &patches("Subject: Re: [PATCH] x\n\nLooks good.\n")) else {
+        let Err(err) = apply(Path::new("/nonexistent"), &patches("Subject: Re: [PATCH] x\n\nLooks good.\n"), &[])
+        else {
             panic!("a mail without a patch applied");
         };
         assert!(err.to_string().starts_with("the input holds no patch"), "{err}");
@@ -497,7 +505,7 @@ index 1111111..2222222 100644
         std::fs::write(tree.path().join("mm/util.c"), "a\nb\nint f(void)\n{\n\treturn a;\n}\n").unwrap();
         let second = PATCH.replace("-\treturn a;\n+\treturn b;", "-\treturn b;\n+\treturn c;");
         let p: Vec<Patch> = patches(PATCH).into_iter().chain(patches(&second)).collect();
-        let (overlay, how) = apply(tree.path(), &p).unwrap();
+        let (overlay, how) = apply(tree.path(), &p, &[]).unwrap();
         assert_eq!(how, Applied::Forward { whitespace_fallback: false });
         assert!(std::fs::read_to_string(overlay.path().join("mm/util.c")).unwrap().contains("return c;"));
     }
@@ -509,7 +517,7 @@ index 1111111..2222222 100644
         std::fs::create_dir_all(tree.path().join(".git")).unwrap();
         std::fs::write(tree.path().join("mm/util.c"), "x\n").unwrap();
         let new_file = "diff --git a/mm/new.c b/mm/new.c\nnew file mode 100644\nindex 0000000..1111111\n--- /dev/null\n+++ b/mm/new.c\n@@ -0,0 +1 @@\n+int y;\n";
-        let (overlay, _) = apply(tree.path(), &patches(new_file)).unwrap();
+        let (overlay, _) = apply(tree.path(), &patches(new_file), &[]).unwrap();
         assert_eq!(std::fs::read_to_string(overlay.path().join("mm/new.c")).unwrap(), "int y;\n");
         assert!(!tree.path().join("mm/new.c").exists());
         assert!(!overlay.path().join(".git").exists());
@@ -521,12 +529,12 @@ index 1111111..2222222 100644
         std::fs::create_dir_all(tree.path().join("mm")).unwrap();
         std::fs::write(tree.path().join("mm/util.c"), "a\nb\nint f(void)\n{\n\treturn a;\n}\n").unwrap();
         let p = patches(PATCH);
-        let (overlay, how) = apply(tree.path(), &p).unwrap();
+        let (overlay, how) = apply(tree.path(), &p, &[]).unwrap();
         assert_eq!(how, Applied::Forward { whitespace_fallback: false });
         assert!(std::fs::read_to_string(overlay.path().join("mm/util.c")).unwrap().contains("return b;"));
         assert!(std::fs::read_to_string(tree.path().join("mm/util.c")).unwrap().contains("return a;"));
         // The same patch on the patched file: it is already there.
-        let (_, how) = apply(overlay.path(), &p).unwrap();
+        let (_, how) = apply(overlay.path(), &p, &[]).unwrap();
         assert_eq!(how, Applied::Reverted { whitespace_fallback: false });
     }
 }

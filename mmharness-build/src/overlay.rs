@@ -20,13 +20,44 @@ impl Overlay {
     /// A path that is absolute, has a `..`, or goes through a symbolic
     /// link of `base` is refused before anything is created.
     pub fn with_new_files(base: &Path, replaced: &[(&str, &str)], created: &[&str]) -> std::io::Result<Self> {
+        Self::for_build(base, replaced, created, &[])
+    }
+
+    /// The same, in which each file of `base` in `read` (what a build of
+    /// `base` reads: `Plan::inputs`) is a real copy in real directories,
+    /// so that no include, however the compiler resolves it (`..` from a
+    /// header, a system header's canonical path), reaches `base`.
+    pub fn for_build(
+        base: &Path,
+        replaced: &[(&str, &str)],
+        created: &[&str],
+        read: &[PathBuf],
+    ) -> std::io::Result<Self> {
+        Self::for_build_in(&std::env::temp_dir(), base, replaced, created, read)
+    }
+
+    /// The same, made in `tmp`.
+    pub fn for_build_in(
+        tmp: &Path,
+        base: &Path,
+        replaced: &[(&str, &str)],
+        created: &[&str],
+        read: &[PathBuf],
+    ) -> std::io::Result<Self> {
         for p in replaced.iter().map(|(p, _)| *p).chain(created.iter().copied()) {
             inside(base, p)?;
         }
-        let dir = tempfile::Builder::new().prefix("mmharness-overlay-").tempdir()?;
-        let replaced: Vec<(PathBuf, &str)> = replaced.iter().map(|(p, t)| (dir.path().join(p), *t)).collect();
+        let dir = tempfile::Builder::new().prefix("mmharness-overlay-").tempdir_in(tmp)?;
+        let mut real: Vec<(PathBuf, Content)> =
+            replaced.iter().map(|(p, t)| (dir.path().join(p), Content::Text(t))).collect();
+        for r in read.iter().filter_map(|r| r.strip_prefix(base).ok()) {
+            let dst = dir.path().join(r);
+            if !real.iter().any(|(p, _)| *p == dst) {
+                real.push((dst, Content::CopyOf(base.join(r))));
+            }
+        }
         let created: Vec<PathBuf> = created.iter().map(|p| dir.path().join(p)).collect();
-        link_all(base, dir.path(), &replaced, &created)?;
+        link_all(base, dir.path(), &real, &created)?;
         for c in &created {
             if let Some(parent) = c.parent() {
                 std::fs::create_dir_all(parent)?;
@@ -64,7 +95,13 @@ fn inside(base: &Path, path: &str) -> std::io::Result<()> {
     Ok(())
 }
 
-fn link_all(from: &Path, to: &Path, replaced: &[(PathBuf, &str)], created: &[PathBuf]) -> std::io::Result<()> {
+/// What a real file of an overlay holds.
+enum Content<'a> {
+    Text(&'a str),
+    CopyOf(PathBuf),
+}
+
+fn link_all(from: &Path, to: &Path, replaced: &[(PathBuf, Content)], created: &[PathBuf]) -> std::io::Result<()> {
     std::fs::create_dir_all(to)?;
     for e in std::fs::read_dir(from)? {
         let e = e?;
@@ -74,8 +111,11 @@ fn link_all(from: &Path, to: &Path, replaced: &[(PathBuf, &str)], created: &[Pat
             continue;
         }
         let dst = to.join(e.file_name());
-        if let Some((_, text)) = replaced.iter().find(|(p, _)| *p == dst) {
-            std::fs::write(&dst, text)?;
+        if let Some((_, content)) = replaced.iter().find(|(p, _)| *p == dst) {
+            match content {
+                Content::Text(text) => std::fs::write(&dst, text)?,
+                Content::CopyOf(src) => std::fs::copy(src, &dst).map(drop)?,
+            }
         } else if replaced.iter().any(|(p, _)| p.starts_with(&dst))
             || created.iter().any(|p| p != &dst && p.starts_with(&dst))
         {

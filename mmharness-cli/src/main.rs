@@ -210,12 +210,12 @@ fn review(patch: PathBuf, kernel: Option<PathBuf>, json: bool) -> Result<()> {
             std::fs::read_to_string(&patch).with_context(|| format!("reading {}", patch.display()))?
         };
         let patches = review::patches(&input);
-        let (overlay, applied) = review::apply(&tree.root, &patches)?;
         let cache = cache_dir();
+        let base = Plan::new(&tree, &cache, false)?;
+        let (overlay, applied) = review::apply(&tree.root, &patches, &base.inputs())?;
         let patched = Plan::new(&Tree::open(overlay.path())?, &cache, false)?;
         check_dup::require_consistent(&patched)?;
-        let (tree_run, patched_run) =
-            (compare::run_tree(Plan::new(&tree, &cache, false)?, &cache)?, compare::run_tree(patched, &cache)?);
+        let (tree_run, patched_run) = (compare::run_tree(base, &cache)?, compare::run_tree(patched, &cache)?);
         let (how, c) = match applied {
             review::Applied::Forward { whitespace_fallback } => (
                 format!("applied to {}{}", tree.root.display(), ws_note(whitespace_fallback)),

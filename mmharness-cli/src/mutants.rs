@@ -14,6 +14,7 @@ use mmharness_build::{cache_dir, tree::Tree};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::Instant;
@@ -48,6 +49,7 @@ pub fn run(tree: &Tree, json: bool) -> Result<f64> {
     let started = Instant::now();
     let plan = Plan::new(tree, &cache_dir(), false)?;
     let mutants = mutants_of(&plan);
+    let read = plan.inputs();
     let base = artifact::from_plan(plan, &Options::runner_only(cache_dir()))?;
     let mut runner = Runner::for_artifact(&base);
     let caps = runner.capabilities();
@@ -69,7 +71,7 @@ pub fn run(tree: &Tree, json: bool) -> Result<f64> {
     if !json {
         eprintln!("{} mutants, {} catalogue entries each, on {} threads", mutants.len(), entries.len(), workers());
     }
-    let verdicts = judge(tree, &mutants, &entries)?;
+    let verdicts = judge(tree, &read, &mutants, &entries)?;
     let rows: Vec<Row> = mutants.into_iter().zip(verdicts).map(|(mutant, verdict)| Row { mutant, verdict }).collect();
     let of = |pred: fn(&Verdict) -> bool| rows.iter().filter(|r| pred(&r.verdict)).collect::<Vec<_>>();
     let caught = of(|v| matches!(v, Verdict::Caught { .. })).len();
@@ -170,7 +172,7 @@ fn workers() -> usize {
 }
 
 /// A verdict for each mutant; builds and runners run in parallel.
-fn judge(tree: &Tree, mutants: &[Mutant], entries: &[Entry]) -> Result<Vec<Verdict>> {
+fn judge(tree: &Tree, read: &[PathBuf], mutants: &[Mutant], entries: &[Entry]) -> Result<Vec<Verdict>> {
     let next = AtomicUsize::new(0);
     let done = AtomicUsize::new(0);
     let failed = AtomicBool::new(false);
@@ -183,7 +185,7 @@ fn judge(tree: &Tree, mutants: &[Mutant], entries: &[Entry]) -> Result<Vec<Verdi
                     while !failed.load(Ordering::Relaxed) {
                         let i = next.fetch_add(1, Ordering::Relaxed);
                         let Some(m) = mutants.get(i) else { break };
-                        let v = judge_one(tree, m, entries);
+                        let v = judge_one(tree, read, m, entries);
                         let v = v.inspect_err(|_| failed.store(true, Ordering::Relaxed))?;
                         verdicts.lock().expect("no worker panics holding it")[i] = Some(v);
                         let n = done.fetch_add(1, Ordering::Relaxed) + 1;
@@ -203,8 +205,9 @@ fn judge(tree: &Tree, mutants: &[Mutant], entries: &[Entry]) -> Result<Vec<Verdi
     Ok(verdicts.into_inner().expect("the workers are done").into_iter().map(|v| v.expect("judged")).collect())
 }
 
-fn judge_one(tree: &Tree, m: &Mutant, entries: &[Entry]) -> Result<Verdict> {
-    let overlay = Overlay::new(&tree.root, &[(m.file.as_str(), m.text.as_str())])
+/// `read`: what the unmutated build reads, real files in the mutant's overlay.
+fn judge_one(tree: &Tree, read: &[PathBuf], m: &Mutant, entries: &[Entry]) -> Result<Verdict> {
+    let overlay = Overlay::for_build(&tree.root, &[(m.file.as_str(), m.text.as_str())], &[], read)
         .with_context(|| format!("making an overlay of {} for a mutant", tree.root.display()))?;
     let built = artifact::build(&Tree::open(overlay.path())?, &Options::runner_only(cache_dir()));
     let art = match built {
