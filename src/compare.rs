@@ -7,7 +7,7 @@ use crate::expect;
 use crate::suite::{self, Row, Status};
 use anyhow::{Context, Result};
 use mmharness_build::artifact::{self, Manifest, Options};
-use mmharness_build::layout::{self, Layouts};
+use mmharness_build::layout::{self, Layouts, Sources};
 use mmharness_build::plan::Plan;
 use serde::Serialize;
 use std::path::Path;
@@ -17,18 +17,21 @@ pub struct TreeRun {
     pub manifest: Manifest,
     pub rows: Vec<Row>,
     pub layouts: Layouts,
+    /// What the layouts come from: a change is attributed to one of them.
+    pub sources: Sources,
 }
 
 /// Builds a planned tree (with bindings, for the layouts) and runs the
 /// catalogue in its runner.
 pub fn run_tree(plan: Plan, cache: &Path) -> Result<TreeRun> {
     let root = plan.tree.root.clone();
+    let sources = Sources::of(&plan);
     let art = artifact::from_plan(plan, &Options::new(cache.to_path_buf()))
         .with_context(|| format!("building {}", root.display()))?;
     let bindings = std::fs::read_to_string(art.bindings()).context("reading the bindings")?;
     let mut runner = Runner::for_artifact(&art);
     let rows = suite::run(&mut runner, &suite::select(&[]))?;
-    Ok(TreeRun { manifest: art.manifest, rows, layouts: layout::parse(&bindings) })
+    Ok(TreeRun { manifest: art.manifest, rows, layouts: layout::parse(&bindings), sources })
 }
 
 /// What a scenario did on one tree, in words: the headline of a change.
@@ -143,7 +146,7 @@ pub fn compare(a: &TreeRun, b: &TreeRun) -> Comparison {
         capabilities_removed: ca.iter().copied().filter(|c| !cb.contains(c)).collect(),
         scenarios,
         one_sided,
-        layout: layout::differences(&a.layouts, &b.layouts),
+        layout: layout::attributed((&a.layouts, &a.sources), (&b.layouts, &b.sources)),
     }
 }
 
