@@ -305,6 +305,23 @@ pub fn apply(tree: &Path, patches: &[Patch], read: &[PathBuf]) -> Result<(Overla
     apply_in(&std::env::temp_dir(), tree, patches, read)
 }
 
+/// The files `patches` touch that a build of `tree` does not read (`read`,
+/// as `Plan::inputs` gives it): their hunks are not applied. None when
+/// `read` is empty, which stands for no build to scope to.
+pub fn out_of_scope(tree: &Path, patches: &[Patch], read: &[PathBuf]) -> Vec<String> {
+    if read.is_empty() {
+        return Vec::new();
+    }
+    let mut v: Vec<String> = patches
+        .iter()
+        .flat_map(|p| touched(&p.text))
+        .filter(|f| !read.iter().any(|r| r.strip_prefix(tree).is_ok_and(|r| r == Path::new(f))))
+        .collect();
+    v.sort();
+    v.dedup();
+    v
+}
+
 /// The same, with the overlay made in `tmp`.
 pub fn apply_in(tmp: &Path, tree: &Path, patches: &[Patch], read: &[PathBuf]) -> Result<(Overlay, Applied)> {
     if patches.is_empty() {
@@ -316,10 +333,14 @@ pub fn apply_in(tmp: &Path, tree: &Path, patches: &[Patch], read: &[PathBuf]) ->
     for (i, p) in patches.iter().enumerate() {
         std::fs::write(scratch.path().join(format!("{i}.patch")), &p.text)?;
     }
-    let mut first_error = None;
+    let excluded: Vec<String> = out_of_scope(tree, patches, read).iter().map(|f| format!("--exclude={f}")).collect();
+    let (mut forward_error, mut reverse_error) = (None, None);
     for ws in [false, true] {
         for reverse in [false, true] {
-            let mut args = if ws { vec!["--ignore-whitespace"] } else { vec![] };
+            let mut args: Vec<&str> = excluded.iter().map(String::as_str).collect();
+            if ws {
+                args.push("--ignore-whitespace");
+            }
             if reverse {
                 args.push("--reverse");
             }
@@ -332,7 +353,8 @@ pub fn apply_in(tmp: &Path, tree: &Path, patches: &[Patch], read: &[PathBuf]) ->
             for i in order {
                 let (ok, err) = git_apply(overlay.path(), &scratch.path().join(format!("{i}.patch")), &args)?;
                 if !ok {
-                    first_error.get_or_insert_with(|| explain_failure(&patches[i], &err));
+                    let first = if reverse { &mut reverse_error } else { &mut forward_error };
+                    first.get_or_insert_with(|| explain_failure(&patches[i], &err));
                     failed = true;
                     break;
                 }
@@ -347,7 +369,15 @@ pub fn apply_in(tmp: &Path, tree: &Path, patches: &[Patch], read: &[PathBuf]) ->
             }
         }
     }
-    bail!("{}", first_error.expect("a failed attempt records its error"))
+    bail!(
+        "{}; nor is it already in the tree: reverted, {}",
+        forward_error.expect("a failed forward attempt records its error"),
+        reverse_error.expect("a failed reverse attempt records its error").replacen(
+            "the patch does not apply: ",
+            "",
+            1
+        )
+    )
 }
 
 #[cfg(test)]
@@ -479,6 +509,35 @@ index 1111111..2222222 100644
             panic!("a mail without a patch applied");
         };
         assert!(err.to_string().starts_with("the input holds no patch"), "{err}");
+    }
+
+    #[test]
+    fn hunks_on_files_the_build_does_not_read_are_listed_and_not_applied() {
+        let tree = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(tree.path().join("mm")).unwrap();
+        std::fs::write(tree.path().join("mm/util.c"), "a\nb\nint f(void)\n{\n\treturn a;\n}\n").unwrap();
+        // Documentation/x.rst is not in the tree: its hunk could not apply.
+        let doc = "diff --git a/Documentation/x.rst b/Documentation/x.rst\n--- a/Documentation/x.rst\n\
+                   +++ b/Documentation/x.rst\n@@ -1 +1 @@\n-old\n+new\n";
+        let p = patches(&format!("{PATCH}{doc}"));
+        let read = [tree.path().join("mm/util.c")];
+        assert_eq!(out_of_scope(tree.path(), &p, &read), vec!["Documentation/x.rst"]);
+        let (overlay, how) = apply(tree.path(), &p, &read).unwrap();
+        assert_eq!(how, Applied::Forward { whitespace_fallback: false });
+        assert!(std::fs::read_to_string(overlay.path().join("mm/util.c")).unwrap().contains("return b;"));
+    }
+
+    #[test]
+    fn a_patch_that_neither_applies_nor_reverses_says_both() {
+        let tree = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(tree.path().join("mm")).unwrap();
+        std::fs::write(tree.path().join("mm/util.c"), "a\nb\nint f(void)\n{\n\treturn z;\n}\n").unwrap();
+        let Err(e) = apply(tree.path(), &patches(PATCH), &[]) else { panic!("applied") };
+        assert_eq!(
+            e.to_string(),
+            "the patch does not apply: hunk `@@ -3,3 +3,3 @@` of mm/util.c: its context is not in this tree; \
+             nor is it already in the tree: reverted, hunk `@@ -3,3 +3,3 @@` of mm/util.c: its context is not in this tree"
+        );
     }
 
     #[test]

@@ -212,7 +212,9 @@ fn review(patch: PathBuf, kernel: Option<PathBuf>, json: bool) -> Result<()> {
         let patches = review::patches(&input);
         let cache = cache_dir();
         let base = Plan::new(&tree, &cache, false)?;
-        let (overlay, applied) = review::apply(&tree.root, &patches, &base.inputs())?;
+        let read = base.inputs();
+        let skipped = review::out_of_scope(&tree.root, &patches, &read);
+        let (overlay, applied) = review::apply(&tree.root, &patches, &read)?;
         let patched = Plan::new(&Tree::open(overlay.path())?, &cache, false)?;
         check_dup::require_consistent(&patched)?;
         let (tree_run, patched_run) = (compare::run_tree(base, &cache)?, compare::run_tree(patched, &cache)?);
@@ -232,10 +234,13 @@ fn review(patch: PathBuf, kernel: Option<PathBuf>, json: bool) -> Result<()> {
         };
         let subjects: Vec<&str> = patches.iter().map(|p| p.subject.as_str()).collect();
         if json {
-            let doc = serde_json::json!({ "patches": subjects, "how": how, "comparison": c });
+            let doc = serde_json::json!({ "patches": subjects, "how": how, "not_in_scope": skipped, "comparison": c });
             println!("{}", serde_json::to_string_pretty(&doc)?);
         } else {
             println!("{} patch(es): {}\n{how}", patches.len(), subjects.join("; "));
+            if !skipped.is_empty() {
+                println!("not in scope, not applied (the build does not read them): {}", skipped.join(" "));
+            }
             print!("{}", compare::terminal(&c));
         }
         Ok(!c.is_empty())
