@@ -28,15 +28,15 @@ pub struct Expected {
 /// VMA afterwards.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Details {
-    /// The first remap's `(addr, pfn, size)`.
+    /// The first remap's `(vma, addr, pfn, size)`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub remap: Option<(u64, u64, u64)>,
-    /// The first `insert_pages` call's `(addr, nr_pages)`.
+    pub remap: Option<(Obj, u64, u64, u64)>,
+    /// The first `insert_pages` call's `(vma, addr, nr_pages)`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub insert: Option<(u64, u64)>,
-    /// The first `do_munmap` call's `(start, len)`, the length in bytes.
+    pub insert: Option<(Obj, u64, u64)>,
+    /// The first `do_munmap` call's `(mm, start, len)`, the length in bytes.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub munmap: Option<(u64, u64)>,
+    pub munmap: Option<(Obj, u64, u64)>,
     /// The first `vm_ops->mapped` call's `(start, end, pgoff, file)`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub mapped: Option<(u64, u64, u64, Obj)>,
@@ -86,15 +86,15 @@ impl Details {
     fn of(o: &Outcome) -> Self {
         Self {
             remap: o.events.iter().find_map(|e| match e {
-                Event::Remap { addr, pfn, size, .. } => Some((*addr, *pfn, *size)),
+                Event::Remap { vma, addr, pfn, size, .. } => Some((*vma, *addr, *pfn, *size)),
                 _ => None,
             }),
             insert: o.events.iter().find_map(|e| match e {
-                Event::InsertPages { addr, nr_pages, .. } => Some((*addr, *nr_pages)),
+                Event::InsertPages { vma, addr, nr_pages, .. } => Some((*vma, *addr, *nr_pages)),
                 _ => None,
             }),
             munmap: o.events.iter().find_map(|e| match e {
-                Event::Munmap { start, len, .. } => Some((*start, *len)),
+                Event::Munmap { mm, start, len, .. } => Some((*mm, *start, *len)),
                 _ => None,
             }),
             mapped: o.events.iter().find_map(|e| match e {
@@ -114,17 +114,19 @@ impl Details {
         let mut d = Vec::new();
         let mut differ =
             |field: &str, expected: String, got: String| d.push(Difference { field: field.into(), expected, got });
+        let remap = |v: Option<(Obj, u64, u64, u64)>| {
+            v.map_or("none".into(), |(o, a, p, s)| format!("({}, {a:#x}, {p:#x}, {s:#x})", obj(o)))
+        };
         let triple =
-            |v: Option<(u64, u64, u64)>| v.map_or("none".into(), |(a, p, s)| format!("({a:#x}, {p:#x}, {s:#x})"));
-        let pair = |v: Option<(u64, u64)>| v.map_or("none".into(), |(a, b)| format!("({a:#x}, {b:#x})"));
+            |v: Option<(Obj, u64, u64)>| v.map_or("none".into(), |(o, a, b)| format!("({}, {a:#x}, {b:#x})", obj(o)));
         if self.remap.is_some() && self.remap != got.remap {
-            differ("remap(addr, pfn, size)", triple(self.remap), triple(got.remap));
+            differ("remap(vma, addr, pfn, size)", remap(self.remap), remap(got.remap));
         }
         if self.insert.is_some() && self.insert != got.insert {
-            differ("insert_pages(addr, nr_pages)", pair(self.insert), pair(got.insert));
+            differ("insert_pages(vma, addr, nr_pages)", triple(self.insert), triple(got.insert));
         }
         if self.munmap.is_some() && self.munmap != got.munmap {
-            differ("do_munmap(start, len)", pair(self.munmap), pair(got.munmap));
+            differ("do_munmap(mm, start, len)", triple(self.munmap), triple(got.munmap));
         }
         if self.mapped.is_some() && self.mapped != got.mapped {
             let four = |v: Option<(u64, u64, u64, Obj)>| {
