@@ -4,10 +4,11 @@
 
 use crate::backend::Runner;
 use crate::catalogue::Entry;
+use crate::expect;
 use crate::suite::{self, Row, Status};
 use anyhow::{Context, Result};
 use mmharness_build::artifact::{self, Manifest, Options};
-use mmharness_build::layout::{self, Layouts};
+use mmharness_build::layout::{self, Layouts, Sources};
 use mmharness_build::plan::Plan;
 use serde::Serialize;
 use std::path::Path;
@@ -17,21 +18,24 @@ pub struct TreeRun {
     pub manifest: Manifest,
     pub rows: Vec<Row>,
     pub layouts: Layouts,
+    /// What the layouts come from: a change is attributed to one of them.
+    pub sources: Sources,
 }
 
 /// Builds a planned tree (with bindings, for the layouts; sanitized if the
 /// plan is) and runs the selected entries in its runner.
 pub fn run_tree(plan: Plan, cache: &Path, entries: &[Entry]) -> Result<TreeRun> {
     let root = plan.tree.root.clone();
+    let sources = Sources::of(&plan);
     let art = artifact::from_plan(plan, &Options::new(cache.to_path_buf()))
         .with_context(|| format!("building {}", root.display()))?;
     let bindings = std::fs::read_to_string(art.bindings()).context("reading the bindings")?;
     let mut runner = Runner::for_artifact(&art);
     let rows = suite::run(&mut runner, entries)?;
-    Ok(TreeRun { manifest: art.manifest, rows, layouts: layout::parse(&bindings) })
+    Ok(TreeRun { manifest: art.manifest, rows, layouts: layout::parse(&bindings), sources })
 }
 
-/// What a scenario did on one tree, in words: what a reader compares.
+/// What a scenario did on one tree, in words: the headline of a change.
 pub fn summary(r: &Row) -> String {
     match (&r.status, &r.got) {
         (Status::NotApplicable { .. }, _) => "not applicable".into(),
@@ -49,11 +53,31 @@ pub fn summary(r: &Row) -> String {
     }
 }
 
+/// One field of a scenario's outcome that differs between the two sides.
+#[derive(Debug, Serialize, PartialEq, Eq)]
+pub struct FieldChange {
+    pub field: String,
+    pub before: String,
+    pub after: String,
+}
+
+/// A scenario that ran on both sides and did something else.
 #[derive(Debug, Serialize)]
 pub struct ScenarioChange {
     pub name: &'static str,
     pub before: String,
     pub after: String,
+    /// Every field that differs, in the order of `expect::between`.
+    pub fields: Vec<FieldChange>,
+}
+
+/// A scenario only one side can express: not a change in behaviour.
+#[derive(Debug, Serialize)]
+pub struct OneSided {
+    pub name: &'static str,
+    /// The side that cannot run it: `before` or `after`.
+    pub not_applicable_on: &'static str,
+    pub reason: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -63,14 +87,17 @@ pub struct Comparison {
     pub capabilities_added: Vec<&'static str>,
     pub capabilities_removed: Vec<&'static str>,
     pub scenarios: Vec<ScenarioChange>,
+    pub one_sided: Vec<OneSided>,
     pub layout: Vec<String>,
 }
 
 impl Comparison {
+    /// No difference in behaviour, capabilities or layout.
     pub fn is_empty(&self) -> bool {
         self.capabilities_added.is_empty()
             && self.capabilities_removed.is_empty()
             && self.scenarios.is_empty()
+            && self.one_sided.is_empty()
             && self.layout.is_empty()
     }
 }
@@ -79,22 +106,48 @@ fn label(m: &Manifest) -> String {
     format!("Linux {} at {}", m.kernel_version, m.tree.display())
 }
 
+/// The scenario on both sides: a change, a one-sided scenario, or nothing.
+fn scenario(x: &Row, y: &Row) -> (Option<ScenarioChange>, Option<OneSided>) {
+    let one = |side, reason: &String| {
+        (None, Some(OneSided { name: x.name, not_applicable_on: side, reason: reason.clone() }))
+    };
+    match (&x.status, &y.status, &x.outcome, &y.outcome) {
+        (Status::NotApplicable { .. }, Status::NotApplicable { .. }, ..) => (None, None),
+        (Status::NotApplicable { reason }, ..) => one("before", reason),
+        (_, Status::NotApplicable { reason }, ..) => one("after", reason),
+        (_, _, Some(a), Some(b)) => {
+            let fields: Vec<FieldChange> = expect::between(a, b)
+                .into_iter()
+                .map(|d| FieldChange { field: d.field, before: d.expected, after: d.got })
+                .collect();
+            let change = (!fields.is_empty()).then(|| ScenarioChange {
+                name: x.name,
+                before: summary(x),
+                after: summary(y),
+                fields,
+            });
+            (change, None)
+        }
+        _ => (None, None),
+    }
+}
+
 pub fn compare(a: &TreeRun, b: &TreeRun) -> Comparison {
     let (ca, cb) = (a.manifest.capabilities.names(), b.manifest.capabilities.names());
-    let scenarios = a
-        .rows
-        .iter()
-        .zip(&b.rows)
-        .map(|(x, y)| ScenarioChange { name: x.name, before: summary(x), after: summary(y) })
-        .filter(|c| c.before != c.after)
-        .collect();
+    let (mut scenarios, mut one_sided) = (Vec::new(), Vec::new());
+    for (x, y) in a.rows.iter().zip(&b.rows) {
+        let (change, one) = scenario(x, y);
+        scenarios.extend(change);
+        one_sided.extend(one);
+    }
     Comparison {
         before: label(&a.manifest),
         after: label(&b.manifest),
         capabilities_added: cb.iter().copied().filter(|c| !ca.contains(c)).collect(),
         capabilities_removed: ca.iter().copied().filter(|c| !cb.contains(c)).collect(),
         scenarios,
-        layout: layout::differences(&a.layouts, &b.layouts),
+        one_sided,
+        layout: layout::attributed((&a.layouts, &a.sources), (&b.layouts, &b.sources)),
     }
 }
 
@@ -114,7 +167,20 @@ pub fn terminal(c: &Comparison) -> String {
     if !c.scenarios.is_empty() {
         out.push_str(&format!("{} scenarios behave differently:\n", c.scenarios.len()));
         for s in &c.scenarios {
-            out.push_str(&format!("  {}\n    before: {}\n    after:  {}\n", s.name, s.before, s.after));
+            out.push_str(&format!("  {}: {} -> {}\n", s.name, s.before, s.after));
+            let w = s.fields.iter().map(|f| f.field.len()).max().unwrap_or(0);
+            for f in &s.fields {
+                out.push_str(&format!(
+                    "    {:w$}  before: {}\n    {:w$}  after:  {}\n",
+                    f.field, f.before, "", f.after
+                ));
+            }
+        }
+    }
+    if !c.one_sided.is_empty() {
+        out.push_str(&format!("{} scenarios run on one side only:\n", c.one_sided.len()));
+        for s in &c.one_sided {
+            out.push_str(&format!("  {}: not applicable {} ({})\n", s.name, s.not_applicable_on, s.reason));
         }
     }
     for l in &c.layout {

@@ -1,7 +1,7 @@
 //! What a catalogue entry expects of an outcome, and how an outcome is
 //! compared with it: field by field, so a failure names only what differs.
 
-use crate::outcome::{Crash, Event, Outcome, Ret};
+use crate::outcome::{Crash, Event, Obj, Outcome, Ret};
 use nix::sys::signal::Signal;
 use serde::Serialize;
 use std::fmt;
@@ -28,15 +28,18 @@ pub struct Expected {
 /// VMA afterwards.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Details {
-    /// The first remap's `(addr, pfn, size)`.
+    /// The first remap's `(vma, addr, pfn, size)`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub remap: Option<(u64, u64, u64)>,
-    /// The first `insert_pages` call's page count.
+    pub remap: Option<(Obj, u64, u64, u64)>,
+    /// The first `insert_pages` call's `(vma, addr, nr_pages)`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub insert_nr_pages: Option<u64>,
-    /// The first unmap's length in bytes.
+    pub insert: Option<(Obj, u64, u64)>,
+    /// The first `do_munmap` call's `(mm, start, len)`, the length in bytes.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub munmap_len: Option<u64>,
+    pub munmap: Option<(Obj, u64, u64)>,
+    /// The first `vm_ops->mapped` call's `(start, end, pgoff, file)`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mapped: Option<(u64, u64, u64, Obj)>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub vma_pgoff: Option<u64>,
     /// `VM_*` bits that must be set on the VMA afterwards.
@@ -52,10 +55,11 @@ pub struct Details {
     pub crash_signal: Option<i32>,
 }
 
-/// One field of an outcome that is not what the entry expects.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One field of an outcome that is not what the entry expects, or, between
+/// two outcomes, `expected` the first side and `got` the second.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Difference {
-    pub field: &'static str,
+    pub field: String,
     pub expected: String,
     pub got: String,
 }
@@ -82,15 +86,19 @@ impl Details {
     fn of(o: &Outcome) -> Self {
         Self {
             remap: o.events.iter().find_map(|e| match e {
-                Event::Remap { addr, pfn, size, .. } => Some((*addr, *pfn, *size)),
+                Event::Remap { vma, addr, pfn, size, .. } => Some((*vma, *addr, *pfn, *size)),
                 _ => None,
             }),
-            insert_nr_pages: o.events.iter().find_map(|e| match e {
-                Event::InsertPages { nr_pages, .. } => Some(*nr_pages),
+            insert: o.events.iter().find_map(|e| match e {
+                Event::InsertPages { vma, addr, nr_pages, .. } => Some((*vma, *addr, *nr_pages)),
                 _ => None,
             }),
-            munmap_len: o.events.iter().find_map(|e| match e {
-                Event::Munmap { len, .. } => Some(*len),
+            munmap: o.events.iter().find_map(|e| match e {
+                Event::Munmap { mm, start, len, .. } => Some((*mm, *start, *len)),
+                _ => None,
+            }),
+            mapped: o.events.iter().find_map(|e| match e {
+                Event::Mapped { start, end, pgoff, file, .. } => Some((*start, *end, *pgoff, *file)),
                 _ => None,
             }),
             vma_pgoff: Some(o.vma.pgoff),
@@ -104,18 +112,27 @@ impl Details {
     /// The fields this expects that differ in `got`.
     fn differences(&self, got: &Self) -> Vec<Difference> {
         let mut d = Vec::new();
-        let mut differ = |field, expected: String, got: String| d.push(Difference { field, expected, got });
+        let mut differ =
+            |field: &str, expected: String, got: String| d.push(Difference { field: field.into(), expected, got });
+        let remap = |v: Option<(Obj, u64, u64, u64)>| {
+            v.map_or("none".into(), |(o, a, p, s)| format!("({}, {a:#x}, {p:#x}, {s:#x})", obj(o)))
+        };
         let triple =
-            |v: Option<(u64, u64, u64)>| v.map_or("none".into(), |(a, p, s)| format!("({a:#x}, {p:#x}, {s:#x})"));
+            |v: Option<(Obj, u64, u64)>| v.map_or("none".into(), |(o, a, b)| format!("({}, {a:#x}, {b:#x})", obj(o)));
         if self.remap.is_some() && self.remap != got.remap {
-            differ("remap (addr, pfn, size)", triple(self.remap), triple(got.remap));
+            differ("remap(vma, addr, pfn, size)", remap(self.remap), remap(got.remap));
         }
-        if self.insert_nr_pages.is_some() && self.insert_nr_pages != got.insert_nr_pages {
-            let n = |v: Option<u64>| v.map_or("none".into(), |v| v.to_string());
-            differ("pages inserted", n(self.insert_nr_pages), n(got.insert_nr_pages));
+        if self.insert.is_some() && self.insert != got.insert {
+            differ("insert_pages(vma, addr, nr_pages)", triple(self.insert), triple(got.insert));
         }
-        if self.munmap_len.is_some() && self.munmap_len != got.munmap_len {
-            differ("unmap length", hex(self.munmap_len), hex(got.munmap_len));
+        if self.munmap.is_some() && self.munmap != got.munmap {
+            differ("do_munmap(mm, start, len)", triple(self.munmap), triple(got.munmap));
+        }
+        if self.mapped.is_some() && self.mapped != got.mapped {
+            let four = |v: Option<(u64, u64, u64, Obj)>| {
+                v.map_or("none".into(), |(s, e, p, f)| format!("({s:#x}, {e:#x}, {p:#x}, {})", obj(f)))
+            };
+            differ("mapped(start, end, pgoff, file)", four(self.mapped), four(got.mapped));
         }
         if self.vma_pgoff.is_some() && self.vma_pgoff != got.vma_pgoff {
             differ("VMA pgoff", hex(self.vma_pgoff), hex(got.vma_pgoff));
@@ -151,7 +168,7 @@ impl Expected {
 
     /// The fields of `o` that are not what this expects; none if it matches.
     pub fn differences(&self, o: &Outcome) -> Vec<Difference> {
-        let crash = |expected: String, got: String| vec![Difference { field: "crash", expected, got }];
+        let crash = |expected: String, got: String| vec![Difference { field: "crash".into(), expected, got }];
         let expected_crash = || self.details.crash_signal.map_or("a crash".into(), signal_name);
         match (&o.crash, self.crash) {
             (Some(c), true) => {
@@ -167,19 +184,23 @@ impl Expected {
         let got = Self::of(o);
         let mut d = Vec::new();
         if got.ret != self.ret {
-            d.push(Difference { field: "returned", expected: Ret(self.ret).name(), got: Ret(got.ret).name() });
+            d.push(Difference { field: "returned".into(), expected: Ret(self.ret).name(), got: Ret(got.ret).name() });
         }
         if got.unmaps != self.unmaps {
-            d.push(Difference { field: "unmaps", expected: self.unmaps.to_string(), got: got.unmaps.to_string() });
+            d.push(Difference {
+                field: "unmaps".into(),
+                expected: self.unmaps.to_string(),
+                got: got.unmaps.to_string(),
+            });
         }
         if got.warns != self.warns {
             let list: Vec<String> = o.warns.iter().map(|w| w.to_string()).collect();
             let got = format!("{} [{}]", got.warns, list.join("; "));
-            d.push(Difference { field: "WARNs", expected: self.warns.to_string(), got });
+            d.push(Difference { field: "WARNs".into(), expected: self.warns.to_string(), got });
         }
         if got.mapped_calls != self.mapped_calls {
             let (expected, got) = (self.mapped_calls.to_string(), got.mapped_calls.to_string());
-            d.push(Difference { field: "mapped() calls", expected, got });
+            d.push(Difference { field: "mapped() calls".into(), expected, got });
         }
         d.extend(self.details.differences(&got.details));
         d
@@ -195,9 +216,144 @@ impl Expected {
         }
     }
 
+    /// The leaves `o` calls whose arguments this does not pin: an entry
+    /// checks what every leaf it reaches receives.
+    pub fn unpinned(&self, o: &Outcome) -> Vec<&'static str> {
+        let (d, got) = (&self.details, Details::of(o));
+        [
+            ("remap", d.remap.is_none() && got.remap.is_some()),
+            ("insert_pages", d.insert.is_none() && got.insert.is_some()),
+            ("do_munmap", d.munmap.is_none() && got.munmap.is_some()),
+            ("mapped", d.mapped.is_none() && got.mapped.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(leaf, unpinned)| unpinned.then_some(leaf))
+        .collect()
+    }
+
     pub fn with(self, details: Details) -> Self {
         Self { details, ..self }
     }
+}
+
+/// An object a leaf received, as the kernel code names it.
+fn obj(o: Obj) -> String {
+    match o {
+        Obj::Null => "NULL".into(),
+        Obj::CurrentMm => "current->mm".into(),
+        Obj::Vma => "vma".into(),
+        Obj::File => "file".into(),
+        Obj::Mapping => "mapping".into(),
+        Obj::Other(p) => format!("{p:#x}"),
+    }
+}
+
+/// A call into a leaf: its signature, and the call with its arguments and result.
+fn call(e: &Event) -> (&'static str, String) {
+    match e {
+        Event::Remap { vma, addr, pfn, size, ret } => {
+            ("remap(vma, addr, pfn, size)", format!("remap({}, {addr:#x}, {pfn:#x}, {size:#x}) = {ret}", obj(*vma)))
+        }
+        Event::InsertPages { vma, addr, nr_pages, ret } => {
+            ("insert_pages(vma, addr, nr_pages)", format!("insert_pages({}, {addr:#x}, {nr_pages}) = {ret}", obj(*vma)))
+        }
+        Event::Munmap { mm, start, len, ret } => {
+            ("do_munmap(mm, start, len)", format!("do_munmap({}, {start:#x}, {len:#x}) = {ret}", obj(*mm)))
+        }
+        Event::Mapped { start, end, pgoff, file, ret } => (
+            "mapped(start, end, pgoff, file)",
+            format!("mapped({start:#x}, {end:#x}, {pgoff:#x}, {}) = {ret}", obj(*file)),
+        ),
+        Event::RmapLock { mapping } => ("i_mmap_lock_write(mapping)", format!("i_mmap_lock_write({})", obj(*mapping))),
+        Event::RmapUnlock { mapping } => {
+            ("i_mmap_unlock_write(mapping)", format!("i_mmap_unlock_write({})", obj(*mapping)))
+        }
+        Event::MmapReadTrylock { mm } => ("mmap_read_trylock(mm)", format!("mmap_read_trylock({})", obj(*mm))),
+        Event::PgprotDecrypted { prot } => ("pgprot_decrypted(prot)", format!("pgprot_decrypted({prot:#x})")),
+        Event::DevMemCheck { check, allowed } => (
+            "/dev/mem check(check)",
+            format!("/dev/mem check {check} = {}", if *allowed { "allowed" } else { "denied" }),
+        ),
+        Event::SuccessHook { vma, ret } => ("success_hook(vma)", format!("success_hook({}) = {ret}", obj(*vma))),
+        Event::Unknown { kind } => ("unknown event", format!("unknown event {kind}")),
+    }
+}
+
+/// Everything two outcomes of one scenario differ in, field by field: the
+/// return values, each call into a leaf with its arguments and place in the
+/// order, the WARNs with their sites, the descriptor and the VMA afterwards,
+/// and the crash. `expected` is `a`'s value and `got` `b`'s. What `diff`
+/// and `review` report; `Expected::differences` is the same comparison
+/// against the catalogue's subset of these fields.
+pub fn between(a: &Outcome, b: &Outcome) -> Vec<Difference> {
+    let mut d = Vec::new();
+    let mut differ = |field: String, x: String, y: String| {
+        if x != y {
+            d.push(Difference { field, expected: x, got: y })
+        }
+    };
+    let crash = |o: &Outcome| o.crash.as_ref().map_or("none".into(), |c| c.description.clone());
+    differ("crash".into(), crash(a), crash(b));
+    let ret = |r: Option<Ret>| r.map_or("did not run".into(), |r| r.name());
+    differ("driver hook returned".into(), ret(a.hook), ret(b.hook));
+    differ("mmap_action_prepare() returned".into(), ret(a.prepare), ret(b.prepare));
+    differ("mmap_action_complete() returned".into(), ret(a.complete), ret(b.complete));
+    let site = |o: &Outcome, i: usize| match o.event_sites.get(i).cloned().flatten() {
+        Some(s) => format!(" at {}:{}", s.file, s.line),
+        None => String::new(),
+    };
+    for i in 0..a.events.len().max(b.events.len()) {
+        let (ea, eb) = (a.events.get(i).map(call), b.events.get(i).map(call));
+        let field = match (&ea, &eb) {
+            (Some((x, _)), Some((y, _))) if x == y => format!("call {}: {x}", i + 1),
+            _ => format!("call {}", i + 1),
+        };
+        // Sites are shown, not compared: an edit above a call moves its line.
+        if ea.as_ref().map(|e| &e.1) != eb.as_ref().map(|e| &e.1) {
+            let show = |e: Option<(&str, String)>, o: &Outcome| e.map_or("none".into(), |(_, c)| c + &site(o, i));
+            differ(field, show(ea, a), show(eb, b));
+        }
+    }
+    differ("calls not recorded".into(), a.events_dropped.to_string(), b.events_dropped.to_string());
+    let warns = |o: &Outcome| {
+        let mut w: Vec<String> = o.warns.iter().map(|w| w.to_string()).collect();
+        if o.warns_dropped > 0 {
+            w.push(format!("{} more", o.warns_dropped));
+        }
+        if w.is_empty() {
+            "none".into()
+        } else {
+            w.join("; ")
+        }
+    };
+    // As for calls: which WARNs fire is compared, their lines are shown.
+    fn fired(o: &Outcome) -> Vec<(&str, &str, u32)> {
+        o.warns.iter().map(|w| (w.file.as_str(), w.condition.as_str(), o.warns_dropped)).collect()
+    }
+    if fired(a) != fired(b) {
+        differ("WARNs".into(), warns(a), warns(b));
+    }
+    let (x, y) = (&a.desc, &b.desc);
+    differ("desc.action".into(), format!("{:?}", x.action), format!("{:?}", y.action));
+    for (f, p, q) in [
+        ("desc.pgoff", x.pgoff, y.pgoff),
+        ("desc.vm_flags", x.vm_flags, y.vm_flags),
+        ("desc.remap.start", x.remap_start, y.remap_start),
+        ("desc.remap.start_pfn", x.remap_pfn, y.remap_pfn),
+        ("desc.remap.size", x.remap_size, y.remap_size),
+        ("vma.vm_start", a.vma.start, b.vma.start),
+        ("vma.vm_end", a.vma.end, b.vma.end),
+        ("vma.vm_pgoff", a.vma.pgoff, b.vma.pgoff),
+        ("vma.vm_flags", a.vma.vm_flags, b.vma.vm_flags),
+        ("vma.vm_private_data", a.vma.private_data, b.vma.private_data),
+    ] {
+        differ(f.into(), format!("{p:#x}"), format!("{q:#x}"));
+    }
+    differ("desc.error_override".into(), Ret(x.error_override).name(), Ret(y.error_override).name());
+    differ("desc.vm_ops->mapped".into(), x.has_mapped.to_string(), y.has_mapped.to_string());
+    differ("VMA unmapped".into(), a.vma_unmapped.to_string(), b.vma_unmapped.to_string());
+    differ("rmap lock left held".into(), a.rmap_left_locked.to_string(), b.rmap_left_locked.to_string());
+    d
 }
 
 /// The runner died of `sig`, or, in the sanitizer build, a sanitizer caught
@@ -225,8 +381,22 @@ mod tests {
         let o = Outcome { complete: Some(Ret(-ENOMEM)), events: vec![unmap], ..Outcome::default() };
         let expected =
             Expected { ret: -EAGAIN, unmaps: 1, warns: 0, mapped_calls: 0, crash: false, details: Details::default() };
-        let want = Difference { field: "returned", expected: "-EAGAIN".into(), got: "-ENOMEM".into() };
+        let want = Difference { field: "returned".into(), expected: "-EAGAIN".into(), got: "-ENOMEM".into() };
         assert_eq!(expected.differences(&o), vec![want]);
         assert_eq!(expected.check(&o), Err("returned -ENOMEM, expected -EAGAIN".into()));
+    }
+
+    #[test]
+    fn two_outcomes_differ_in_the_argument_that_differs() {
+        let mapped = |pgoff| Event::Mapped { start: 0x10000, end: 0x14000, pgoff, file: Obj::File, ret: Ret(0) };
+        let a = Outcome { complete: Some(Ret(0)), events: vec![mapped(0)], ..Outcome::default() };
+        let b = Outcome { events: vec![mapped(1)], ..a.clone() };
+        let want = Difference {
+            field: "call 1: mapped(start, end, pgoff, file)".into(),
+            expected: "mapped(0x10000, 0x14000, 0x0, file) = 0".into(),
+            got: "mapped(0x10000, 0x14000, 0x1, file) = 0".into(),
+        };
+        assert_eq!(between(&a, &b), vec![want]);
+        assert_eq!(between(&a, &a), vec![]);
     }
 }

@@ -3,8 +3,9 @@
 //! tree itself, and both sides are built and run.
 
 use anyhow::{bail, Context, Result};
+use mailparse::MailHeaderMap;
 use mmharness_build::overlay::Overlay;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// One patch taken out of the input: its text, ready for `git apply`.
@@ -37,56 +38,163 @@ fn unquote(line: &str, depth: usize) -> &str {
     rest
 }
 
-/// The patches in a git-format patch, an mbox of a series (in order), or a
-/// mail that quotes a patch with `> ` prefixes. Lines quoted less deeply
-/// than the patch (a reviewer's comments) are left out.
-pub fn patches(input: &str) -> Vec<Patch> {
-    let mut out = Vec::new();
-    // An mbox separates messages with "From <sha> <date>" lines.
-    let mut messages: Vec<Vec<&str>> = vec![Vec::new()];
-    for line in input.lines() {
-        if line.starts_with("From ") && line.split_whitespace().nth(1).is_some_and(|w| w.len() >= 12) {
-            messages.push(Vec::new());
-        }
-        messages.last_mut().expect("one message at least").push(line);
-    }
-    for msg in messages {
-        let Some(first) = msg.iter().position(|l| unquote(l, quote_depth(l)).starts_with("diff --git ")) else {
+/// An mbox's `From ` line: `From <sha> Mon Sep 17 00:00:00 2001` (git),
+/// `From git@z Thu Jan  1 00:00:00 1970` (b4), `From someone at host  Tue
+/// Mar  3 10:00:00 2026` (mailman): a sender and a date ending in a year.
+fn is_mbox_separator(line: &str) -> bool {
+    let mut words = line.strip_prefix("From ").map(str::split_whitespace).into_iter().flatten();
+    let year = words.clone().last();
+    words.nth(4).is_some() && year.is_some_and(|y| y.len() == 4 && y.bytes().all(|c| c.is_ascii_digit()))
+}
+
+/// The messages of an mbox, or the whole input when it is one.
+fn messages(input: &str) -> Vec<String> {
+    let mut out = vec![String::new()];
+    for line in input.split_inclusive('\n') {
+        if is_mbox_separator(line.trim_end()) {
+            out.push(String::new());
             continue;
-        };
-        let depth = quote_depth(msg[first]);
-        let subject = msg
-            .iter()
-            .map(|l| unquote(l, quote_depth(l)))
-            .find_map(|l| l.strip_prefix("Subject: ").or_else(|| l.strip_prefix("Re: ")))
-            .unwrap_or("")
-            .to_string();
-        let mut text = String::new();
-        for l in &msg[first..] {
-            if quote_depth(l) < depth {
-                continue;
-            }
-            let l = unquote(l, depth);
-            // A signature ends the patch.
-            if l == "-- " || l == "--" {
-                break;
-            }
-            text.push_str(l);
-            text.push('\n');
         }
-        out.push(Patch { subject, text });
+        out.last_mut().expect("one message at least").push_str(line);
     }
+    out.retain(|m| !m.trim().is_empty());
     out
 }
 
-/// Paths a patch reads or writes: both sides of its `diff --git a/X b/Y` lines.
-pub fn touched(patch: &str) -> Vec<String> {
-    let mut v: Vec<String> = patch
-        .lines()
-        .filter_map(|l| l.strip_prefix("diff --git a/"))
-        .filter_map(|l| l.split_once(" b/"))
-        .flat_map(|(a, b)| [a.to_string(), b.to_string()])
+/// A message's subject and its text: every text part (a patch attached as
+/// `text/x-patch` included), decoded from quoted-printable or base64 and
+/// from its charset. Input that does not start with mail headers is a bare
+/// patch.
+fn subject_and_text(message: &str) -> (String, String) {
+    let first = message.lines().next().unwrap_or("");
+    let header = first.split_once(':').is_some_and(|(k, _)| !k.is_empty() && !k.contains(' '));
+    let parsed = if header { mailparse::parse_mail(message.as_bytes()).ok() } else { None };
+    let Some(mail) = parsed else { return (String::new(), message.to_string()) };
+    let subject = mail.headers.get_first_value("Subject").unwrap_or_default();
+    let mut text = String::new();
+    for part in mail.parts() {
+        let mime = part.ctype.mimetype.as_str();
+        let textual = mime.starts_with("text/") || mime == "application/octet-stream" || mime.ends_with("patch");
+        if part.subparts.is_empty() && textual {
+            text.push_str(&part.get_body().unwrap_or_default());
+            text.push('\n');
+        }
+    }
+    (subject.split_whitespace().collect::<Vec<_>>().join(" "), text)
+}
+
+/// Where a patch starts: a `diff --git` line, or a traditional `--- ` line
+/// followed by `+++ ` (quilt, as mm-commits and the stable queue send).
+fn patch_start(lines: &[&str]) -> Option<usize> {
+    let plain = |i: usize| lines.get(i).map(|l| unquote(l, quote_depth(l)));
+    (0..lines.len()).find(|&i| {
+        let l = plain(i).unwrap_or("");
+        l.starts_with("diff --git ") || (l.starts_with("--- ") && plain(i + 1).is_some_and(|n| n.starts_with("+++ ")))
+    })
+}
+
+/// The patch in a message's text: from its first diff line, at the quote
+/// depth of that line; lines quoted less deeply (a reviewer's comments)
+/// are left out, and a signature ends it.
+fn patch_in(text: &str) -> Option<String> {
+    let lines: Vec<&str> = text.lines().collect();
+    let first = patch_start(&lines)?;
+    let depth = quote_depth(lines[first]);
+    let mut out = String::new();
+    for l in &lines[first..] {
+        if quote_depth(l) < depth {
+            continue;
+        }
+        let l = unquote(l, depth);
+        if l == "-- " || l == "--" {
+            break;
+        }
+        out.push_str(l);
+        out.push('\n');
+    }
+    Some(out)
+}
+
+/// `[PATCH v2 3/7]`: the 3, which orders a series.
+fn series_number(subject: &str) -> Option<u32> {
+    let tag = subject.split('[').nth(1)?.split(']').next()?;
+    let nm = tag.split_whitespace().find(|w| w.contains('/'))?;
+    nm.split('/').next()?.parse().ok()
+}
+
+/// The patches in a git-format patch, a git or b4 mbox of a series, a
+/// quilt mail (mm-commits, stable), a MIME mail with the patch inline or
+/// attached, or a mail that quotes one with `> `. A series is put in
+/// `[PATCH n/m]` order; a message without a patch (a cover letter) is left
+/// out.
+pub fn patches(input: &str) -> Vec<Patch> {
+    let mut out: Vec<Patch> = messages(input)
+        .iter()
+        .filter_map(|m| {
+            let (subject, text) = subject_and_text(m);
+            patch_in(&text).map(|text| Patch { subject, text })
+        })
         .collect();
+    // A stable sort: messages without a number keep their mbox order.
+    out.sort_by_key(|p| series_number(&p.subject).unwrap_or(0));
+    out
+}
+
+/// A path as git writes it: bare, or in double quotes with C escapes.
+fn git_path(s: &str) -> (String, &str) {
+    let Some(rest) = s.strip_prefix('"') else {
+        return match s.split_once(' ') {
+            Some((p, r)) => (p.to_string(), r),
+            None => (s.to_string(), ""),
+        };
+    };
+    let mut bytes = Vec::new();
+    let mut it = rest.char_indices();
+    while let Some((i, c)) = it.next() {
+        match c {
+            '"' => return (String::from_utf8_lossy(&bytes).into_owned(), rest[i + 1..].trim_start()),
+            '\\' => match it.next().map(|(_, e)| e) {
+                Some('n') => bytes.push(b'\n'),
+                Some('t') => bytes.push(b'\t'),
+                Some(d @ '0'..='7') => {
+                    let digits: String = std::iter::once(d).chain(it.clone().take(2).map(|(_, c)| c)).collect();
+                    it.nth(1);
+                    bytes.push(u8::from_str_radix(&digits, 8).unwrap_or(b'?'));
+                }
+                Some(e) => bytes.extend(e.to_string().as_bytes()),
+                None => {}
+            },
+            c => bytes.extend(c.to_string().as_bytes()),
+        }
+    }
+    (String::from_utf8_lossy(&bytes).into_owned(), "")
+}
+
+/// A path without its one-letter side prefix (`a/ b/ i/ w/ c/ o/`) and,
+/// for quilt's old side, its `~name` suffix. Any other path is kept whole,
+/// so that an absolute one is refused by the overlay, not dropped.
+fn strip_side(p: &str) -> Option<String> {
+    match p.split_once('/') {
+        _ if p == "/dev/null" => None,
+        Some((side, rest)) if side.len() == 1 => Some(rest.split('~').next().unwrap_or(rest).to_string()),
+        _ => Some(p.to_string()),
+    }
+}
+
+/// Paths a patch reads or writes: both sides of each `diff --git` line,
+/// and of each `---`/`+++` pair (`/dev/null` left out).
+pub fn touched(patch: &str) -> Vec<String> {
+    let mut v = Vec::new();
+    for l in patch.lines() {
+        if let Some(rest) = l.strip_prefix("diff --git ") {
+            let (a, rest) = git_path(rest);
+            let (b, _) = git_path(rest);
+            v.extend([a, b].iter().filter_map(|p| strip_side(p)));
+        } else if let Some(rest) = l.strip_prefix("--- ").or_else(|| l.strip_prefix("+++ ")) {
+            let (p, _) = git_path(rest.split('\t').next().unwrap_or(rest));
+            v.extend(strip_side(&p));
+        }
+    }
     v.sort();
     v.dedup();
     v
@@ -171,9 +279,10 @@ pub enum Applied {
     Reverted { whitespace_fallback: bool },
 }
 
-/// An overlay of `tree` in which the files `patches` touch are real copies,
-/// and the directories of files they create are real directories.
-fn overlay_for(tree: &Path, patches: &[Patch]) -> Result<Overlay> {
+/// An overlay of `tree` in which the files `patches` touch and the files
+/// the build reads (`read`) are real copies, and the directories of files
+/// they create are real directories.
+fn overlay_for(tmp: &Path, tree: &Path, patches: &[Patch], read: &[PathBuf]) -> Result<Overlay> {
     let files: Vec<String> = {
         let mut f: Vec<String> = patches.iter().flat_map(|p| touched(&p.text)).collect();
         f.sort();
@@ -184,25 +293,54 @@ fn overlay_for(tree: &Path, patches: &[Patch]) -> Result<Overlay> {
         files.iter().filter_map(|f| std::fs::read_to_string(tree.join(f)).ok().map(|t| (f.clone(), t))).collect();
     let replaced: Vec<(&str, &str)> = copies.iter().map(|(f, t)| (f.as_str(), t.as_str())).collect();
     let created: Vec<&str> = files.iter().map(String::as_str).filter(|f| !tree.join(f).exists()).collect();
-    Overlay::with_new_files(tree, &replaced, &created).context("making a scratch copy of the tree")
+    Overlay::for_build_in(tmp, tree, &replaced, &created, read).context("making a scratch copy of the tree")
 }
 
 /// Applies `patches` in order to an overlay of `tree`: forward, or, when the
 /// tree already contains them, in reverse. Whitespace is the one fallback.
 /// Each attempt starts from a fresh overlay and applies the patches one by
-/// one, so a patch may build on the one before it.
-pub fn apply(tree: &Path, patches: &[Patch]) -> Result<(Overlay, Applied)> {
+/// one, so a patch may build on the one before it. `read` is what a build
+/// of `tree` reads (`Plan::inputs`): real files in the overlay.
+pub fn apply(tree: &Path, patches: &[Patch], read: &[PathBuf]) -> Result<(Overlay, Applied)> {
+    apply_in(&std::env::temp_dir(), tree, patches, read)
+}
+
+/// The files `patches` touch that a build of `tree` does not read (`read`,
+/// as `Plan::inputs` gives it): their hunks are not applied. None when
+/// `read` is empty, which stands for no build to scope to.
+pub fn out_of_scope(tree: &Path, patches: &[Patch], read: &[PathBuf]) -> Vec<String> {
+    if read.is_empty() {
+        return Vec::new();
+    }
+    let mut v: Vec<String> = patches
+        .iter()
+        .flat_map(|p| touched(&p.text))
+        .filter(|f| !read.iter().any(|r| r.strip_prefix(tree).is_ok_and(|r| r == Path::new(f))))
+        .collect();
+    v.sort();
+    v.dedup();
+    v
+}
+
+/// The same, with the overlay made in `tmp`.
+pub fn apply_in(tmp: &Path, tree: &Path, patches: &[Patch], read: &[PathBuf]) -> Result<(Overlay, Applied)> {
     if patches.is_empty() {
-        bail!("the input holds no patch (no `diff --git` line)");
+        bail!(
+            "the input holds no patch: no `diff --git` line, and no `--- `/`+++ ` pair, in any message or part of it"
+        );
     }
     let scratch = tempfile::tempdir()?;
     for (i, p) in patches.iter().enumerate() {
         std::fs::write(scratch.path().join(format!("{i}.patch")), &p.text)?;
     }
-    let mut first_error = None;
+    let excluded: Vec<String> = out_of_scope(tree, patches, read).iter().map(|f| format!("--exclude={f}")).collect();
+    let (mut forward_error, mut reverse_error) = (None, None);
     for ws in [false, true] {
         for reverse in [false, true] {
-            let mut args = if ws { vec!["--ignore-whitespace"] } else { vec![] };
+            let mut args: Vec<&str> = excluded.iter().map(String::as_str).collect();
+            if ws {
+                args.push("--ignore-whitespace");
+            }
             if reverse {
                 args.push("--reverse");
             }
@@ -210,12 +348,13 @@ pub fn apply(tree: &Path, patches: &[Patch]) -> Result<(Overlay, Applied)> {
             if reverse {
                 order.reverse();
             }
-            let overlay = overlay_for(tree, patches)?;
+            let overlay = overlay_for(tmp, tree, patches, read)?;
             let mut failed = false;
             for i in order {
                 let (ok, err) = git_apply(overlay.path(), &scratch.path().join(format!("{i}.patch")), &args)?;
                 if !ok {
-                    first_error.get_or_insert_with(|| explain_failure(&patches[i], &err));
+                    let first = if reverse { &mut reverse_error } else { &mut forward_error };
+                    first.get_or_insert_with(|| explain_failure(&patches[i], &err));
                     failed = true;
                     break;
                 }
@@ -230,7 +369,15 @@ pub fn apply(tree: &Path, patches: &[Patch]) -> Result<(Overlay, Applied)> {
             }
         }
     }
-    bail!("{}", first_error.expect("a failed attempt records its error"))
+    bail!(
+        "{}; nor is it already in the tree: reverted, {}",
+        forward_error.expect("a failed forward attempt records its error"),
+        reverse_error.expect("a failed reverse attempt records its error").replacen(
+            "the patch does not apply: ",
+            "",
+            1
+        )
+    )
 }
 
 #[cfg(test)]
@@ -278,6 +425,121 @@ index 1111111..2222222 100644
         assert_eq!(p[0].text, PATCH);
     }
 
+    /// A b4 mbox: `From git@z` separators, a cover letter, patches out of order.
+    #[test]
+    fn a_b4_mbox_gives_every_patch_in_series_order_without_the_cover_letter() {
+        let msg = |n: &str, body: &str| {
+            format!("From git@z Thu Jan  1 00:00:00 1970\nSubject: [PATCH v2 {n}] mm: a change\n\n{body}\n")
+        };
+        let second = PATCH.replace("mm/util.c", "mm/memory.c");
+        let mbox = msg("0/2", "The cover letter.\n")
+            + &msg("2/2", &format!("---\n{second}"))
+            + &msg("1/2", &format!("---\n{PATCH}"));
+        let p = patches(&mbox);
+        assert_eq!(
+            p.iter().map(|p| p.subject.as_str()).collect::<Vec<_>>(),
+            vec!["[PATCH v2 1/2] mm: a change", "[PATCH v2 2/2] mm: a change"]
+        );
+        // The blank lines that end a message are left for git apply, which ignores them.
+        assert_eq!((p[0].text.trim_end(), p[1].text.trim_end()), (PATCH.trim_end(), second.trim_end()));
+    }
+
+    /// mm-commits and the stable queue send quilt diffs: `--- a/f~name`, `+++ a/f`.
+    #[test]
+    fn a_quilt_mail_is_a_patch_of_the_file_it_names() {
+        let quilt = PATCH
+            .replace("diff --git a/mm/util.c b/mm/util.c\nindex 1111111..2222222 100644\n", "")
+            .replace("--- a/mm/util.c", "--- a/mm/util.c~mm-fix-pgoff")
+            .replace("+++ b/mm/util.c", "+++ a/mm/util.c");
+        let mail = format!("Subject: + mm-fix-pgoff.patch added to mm-hotfixes-unstable branch\n\n------------------------------------------------------\nFrom: A <a@b>\n\n{quilt}_\n");
+        let p = patches(&mail);
+        assert_eq!(p.len(), 1);
+        assert!(p[0].text.starts_with("--- a/mm/util.c~mm-fix-pgoff\n+++ a/mm/util.c\n@@"), "{}", p[0].text);
+        assert_eq!(touched(&p[0].text), vec!["mm/util.c"]);
+    }
+
+    #[test]
+    fn a_quoted_printable_latin1_mail_with_a_folded_subject_is_decoded() {
+        let qp = PATCH.replace("return b;", "return b; /* caf=E9 =3D */");
+        let mail = format!(
+            "Subject: [PATCH] mm: a subject long enough\n to be folded\nContent-Type: text/plain; charset=ISO-8859-1\n\
+             Content-Transfer-Encoding: quoted-printable\n\n---\n{qp}"
+        );
+        let p = patches(&mail);
+        assert_eq!(p[0].subject, "[PATCH] mm: a subject long enough to be folded");
+        assert!(p[0].text.contains("+\treturn b; /* caf\u{e9} = */\n"), "{}", p[0].text);
+    }
+
+    #[test]
+    fn a_patch_attached_in_base64_to_a_multipart_mail_is_found() {
+        let b64: String = {
+            // RFC 2045 base64, written out so the test needs no encoder.
+            const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+            PATCH
+                .as_bytes()
+                .chunks(3)
+                .map(|c| {
+                    let n =
+                        (c[0] as u32) << 16 | (*c.get(1).unwrap_or(&0) as u32) << 8 | *c.get(2).unwrap_or(&0) as u32;
+                    (0..4)
+                        .map(|i| if i <= c.len() { A[(n >> (18 - 6 * i) & 63) as usize] as char } else { '=' })
+                        .collect::<String>()
+                })
+                .collect()
+        };
+        let mail = format!(
+            "Subject: [PATCH] x\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=\"b\"\n\n--b\n\
+             Content-Type: text/plain\n\nSee the attachment.\n--b\nContent-Type: text/x-patch\n\
+             Content-Transfer-Encoding: base64\n\n{b64}\n--b--\n"
+        );
+        assert_eq!(patches(&mail)[0].text.trim_end(), PATCH.trim_end());
+    }
+
+    #[test]
+    fn mnemonic_prefixes_and_quoted_paths_name_the_files() {
+        let p = "diff --git i/mm/util.c w/mm/util.c\n--- i/mm/util.c\n+++ w/mm/util.c\n\
+                 diff --git \"a/mm/a b.c\" \"b/mm/a b.c\"\n--- \"a/mm/a b.c\"\n+++ /dev/null\n";
+        assert_eq!(touched(p), vec!["mm/a b.c", "mm/util.c"]);
+    }
+
+    #[test]
+    fn a_mail_without_a_patch_says_so() {
+        let Err(err) = apply(Path::new("/nonexistent"), &patches("Subject: Re: [PATCH] x\n\nLooks good.\n"), &[])
+        else {
+            panic!("a mail without a patch applied");
+        };
+        assert!(err.to_string().starts_with("the input holds no patch"), "{err}");
+    }
+
+    #[test]
+    fn hunks_on_files_the_build_does_not_read_are_listed_and_not_applied() {
+        let tree = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(tree.path().join("mm")).unwrap();
+        std::fs::write(tree.path().join("mm/util.c"), "a\nb\nint f(void)\n{\n\treturn a;\n}\n").unwrap();
+        // Documentation/x.rst is not in the tree: its hunk could not apply.
+        let doc = "diff --git a/Documentation/x.rst b/Documentation/x.rst\n--- a/Documentation/x.rst\n\
+                   +++ b/Documentation/x.rst\n@@ -1 +1 @@\n-old\n+new\n";
+        let p = patches(&format!("{PATCH}{doc}"));
+        let read = [tree.path().join("mm/util.c")];
+        assert_eq!(out_of_scope(tree.path(), &p, &read), vec!["Documentation/x.rst"]);
+        let (overlay, how) = apply(tree.path(), &p, &read).unwrap();
+        assert_eq!(how, Applied::Forward { whitespace_fallback: false });
+        assert!(std::fs::read_to_string(overlay.path().join("mm/util.c")).unwrap().contains("return b;"));
+    }
+
+    #[test]
+    fn a_patch_that_neither_applies_nor_reverses_says_both() {
+        let tree = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(tree.path().join("mm")).unwrap();
+        std::fs::write(tree.path().join("mm/util.c"), "a\nb\nint f(void)\n{\n\treturn z;\n}\n").unwrap();
+        let Err(e) = apply(tree.path(), &patches(PATCH), &[]) else { panic!("applied") };
+        assert_eq!(
+            e.to_string(),
+            "the patch does not apply: hunk `@@ -3,3 +3,3 @@` of mm/util.c: its context is not in this tree; \
+             nor is it already in the tree: reverted, hunk `@@ -3,3 +3,3 @@` of mm/util.c: its context is not in this tree"
+        );
+    }
+
     #[test]
     fn a_corrupt_hunk_is_named() {
         let p = Patch { subject: String::new(), text: PATCH.to_string() };
@@ -302,7 +564,7 @@ index 1111111..2222222 100644
         std::fs::write(tree.path().join("mm/util.c"), "a\nb\nint f(void)\n{\n\treturn a;\n}\n").unwrap();
         let second = PATCH.replace("-\treturn a;\n+\treturn b;", "-\treturn b;\n+\treturn c;");
         let p: Vec<Patch> = patches(PATCH).into_iter().chain(patches(&second)).collect();
-        let (overlay, how) = apply(tree.path(), &p).unwrap();
+        let (overlay, how) = apply(tree.path(), &p, &[]).unwrap();
         assert_eq!(how, Applied::Forward { whitespace_fallback: false });
         assert!(std::fs::read_to_string(overlay.path().join("mm/util.c")).unwrap().contains("return c;"));
     }
@@ -314,7 +576,7 @@ index 1111111..2222222 100644
         std::fs::create_dir_all(tree.path().join(".git")).unwrap();
         std::fs::write(tree.path().join("mm/util.c"), "x\n").unwrap();
         let new_file = "diff --git a/mm/new.c b/mm/new.c\nnew file mode 100644\nindex 0000000..1111111\n--- /dev/null\n+++ b/mm/new.c\n@@ -0,0 +1 @@\n+int y;\n";
-        let (overlay, _) = apply(tree.path(), &patches(new_file)).unwrap();
+        let (overlay, _) = apply(tree.path(), &patches(new_file), &[]).unwrap();
         assert_eq!(std::fs::read_to_string(overlay.path().join("mm/new.c")).unwrap(), "int y;\n");
         assert!(!tree.path().join("mm/new.c").exists());
         assert!(!overlay.path().join(".git").exists());
@@ -326,12 +588,12 @@ index 1111111..2222222 100644
         std::fs::create_dir_all(tree.path().join("mm")).unwrap();
         std::fs::write(tree.path().join("mm/util.c"), "a\nb\nint f(void)\n{\n\treturn a;\n}\n").unwrap();
         let p = patches(PATCH);
-        let (overlay, how) = apply(tree.path(), &p).unwrap();
+        let (overlay, how) = apply(tree.path(), &p, &[]).unwrap();
         assert_eq!(how, Applied::Forward { whitespace_fallback: false });
         assert!(std::fs::read_to_string(overlay.path().join("mm/util.c")).unwrap().contains("return b;"));
         assert!(std::fs::read_to_string(tree.path().join("mm/util.c")).unwrap().contains("return a;"));
         // The same patch on the patched file: it is already there.
-        let (_, how) = apply(overlay.path(), &p).unwrap();
+        let (_, how) = apply(overlay.path(), &p, &[]).unwrap();
         assert_eq!(how, Applied::Reverted { whitespace_fallback: false });
     }
 }

@@ -30,7 +30,13 @@ fn failure(e: &Entry, diffs: &[Difference]) -> String {
 fn check(e: &Entry) -> Result<(), Failed> {
     let o = linked_runner::run(&e.scenario)?;
     match e.expected.differences(&o) {
-        d if d.is_empty() => Ok(()),
+        d if d.is_empty() => match e.expected.unpinned(&o) {
+            u if u.is_empty() => Ok(()),
+            u => {
+                Err(format!("the entry calls {} and must pin the arguments in its expected Details", u.join(", "))
+                    .into())
+            }
+        },
         d => Err(failure(e, &d).into()),
     }
 }

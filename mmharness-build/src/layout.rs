@@ -82,6 +82,59 @@ fn show(n: Option<u64>) -> String {
     n.map_or("?".into(), |n| n.to_string())
 }
 
+/// What a build's layouts come from, besides the tools headers' text: the
+/// kernel's own definitions of the watched structs, and the flags of the
+/// tools Makefile (`-DNUM_VMA_FLAG_BITS=...`).
+#[derive(Debug, Clone, Default)]
+pub struct Sources {
+    pub kernel: BTreeMap<String, crate::c::decl::Definition>,
+    pub flags: Vec<String>,
+}
+
+impl Sources {
+    /// The watched structs' definitions in the kernel headers of `plan`, and its flags.
+    pub fn of(plan: &crate::plan::Plan) -> Self {
+        let headers = ["include/linux/mm_types.h", "include/linux/mm.h"];
+        let kernel = WATCHED
+            .iter()
+            .filter_map(|name| {
+                let def = headers.iter().find_map(|h| plan.file(h)?.aggregate(crate::c::decl::Kind::Struct, name))?;
+                Some((name.to_string(), def))
+            })
+            .collect();
+        Self { kernel, flags: plan.flags.iter().filter(|f| f.starts_with("-D")).cloned().collect() }
+    }
+}
+
+/// The layout changes from `a` to `b`, each with where it comes from: the
+/// kernel header's struct, or, when that is unchanged, the tools headers'
+/// copy and the tools Makefile's flags.
+pub fn attributed(a: (&Layouts, &Sources), b: (&Layouts, &Sources)) -> Vec<String> {
+    let (fa, fb): (Vec<&String>, Vec<&String>) = (
+        a.1.flags.iter().filter(|f| !b.1.flags.contains(f)).collect(),
+        b.1.flags.iter().filter(|f| !a.1.flags.contains(f)).collect(),
+    );
+    let flags = |fa: &[&String], fb: &[&String]| {
+        let join = |v: &[&String]| v.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" ");
+        format!("the tools Makefile's flags {} -> {}", join(fa), join(fb))
+    };
+    differences(a.0, b.0)
+        .into_iter()
+        .map(|line| {
+            let name = line.trim_start_matches("struct ").split(':').next().unwrap_or("").to_string();
+            let origin = match (a.1.kernel.get(&name), b.1.kernel.get(&name)) {
+                (Some(x), Some(y)) if x != y => "the kernel's struct changed".to_string(),
+                (Some(_), Some(_)) if !fa.is_empty() || !fb.is_empty() => {
+                    format!("the kernel's struct is unchanged: from the tools headers and {}", flags(&fa, &fb))
+                }
+                (Some(_), Some(_)) => "the kernel's struct is unchanged: from the tools headers' copy".to_string(),
+                _ => "the kernel header does not define it on both sides".to_string(),
+            };
+            format!("{line} ({origin})")
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -116,5 +169,28 @@ mod tests {
             ]
         );
         assert!(differences(&parse(A), &parse(A)).is_empty());
+    }
+
+    #[test]
+    fn a_change_is_attributed_to_the_kernel_struct_or_to_the_tools_flags() {
+        let kernel = |text: &str| {
+            let f = crate::c::File::new("include/linux/mm_types.h", text).unwrap();
+            let def = f.aggregate(crate::c::decl::Kind::Struct, "mmap_action").unwrap();
+            BTreeMap::from([("mmap_action".to_string(), def)])
+        };
+        let old =
+            Sources { kernel: kernel("struct mmap_action {\n\tint type;\n};\n"), flags: vec!["-DBITS=128".into()] };
+        let new_flags = Sources { flags: vec!["-DBITS=64".into()], ..old.clone() };
+        let new_struct = Sources { kernel: kernel("struct mmap_action {\n\tlong type;\n};\n"), ..old.clone() };
+        let (a, b) = (parse(A), parse(B));
+        assert_eq!(
+            attributed((&a, &old), (&b, &new_flags))[0],
+            "struct mmap_action: size 48 -> 40 (the kernel's struct is unchanged: from the tools headers and \
+             the tools Makefile's flags -DBITS=128 -> -DBITS=64)"
+        );
+        assert_eq!(
+            attributed((&a, &old), (&b, &new_struct))[0],
+            "struct mmap_action: size 48 -> 40 (the kernel's struct changed)"
+        );
     }
 }

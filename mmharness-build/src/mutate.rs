@@ -21,6 +21,11 @@ pub enum Operator {
     /// A negative errno that is returned, or assigned to be returned later,
     /// becomes another one.
     SwapErrno,
+    /// An argument of a call is off by one page (an address or a length in
+    /// bytes) or by one unit (anything else, a page offset included).
+    ArgOffByOne,
+    /// Two neighbouring arguments of a call change places.
+    SwapArgs,
 }
 
 impl Operator {
@@ -30,6 +35,8 @@ impl Operator {
             Self::DropStatement => "drop-statement",
             Self::ReturnZero => "return-0",
             Self::SwapErrno => "swap-errno",
+            Self::ArgOffByOne => "arg-off-by-one",
+            Self::SwapArgs => "swap-args",
         }
     }
 }
@@ -145,6 +152,7 @@ impl Text<'_> {
     /// Every mutation of the body whose braces are tokens `open` and `close`.
     fn edits(&self, open: usize, close: usize) -> Vec<Edit> {
         let mut out = self.negated_ifs(open, close);
+        out.extend(self.argument_edits(open, close));
         // Statements end at a `;` outside parentheses and start after the
         // previous `;` or brace; a `for (;;)` header is one parenthesis.
         let mut paren = 0usize;
@@ -185,6 +193,84 @@ impl Text<'_> {
                 operator: Operator::NegateIf,
                 description: format!("if ({c}) -> if (!({c}))"),
             });
+        }
+        out
+    }
+
+    /// The arguments of the call whose `(` is token `open`, as token ranges
+    /// `first..=last`; none when a directive or nothing lies between.
+    fn arguments(&self, open: usize, close: usize) -> Vec<(usize, usize)> {
+        let mut args = Vec::new();
+        let (mut depth, mut first) = (0usize, open + 1);
+        for i in open + 1..=close {
+            if self.l.kind(i) == Some(Kind::Directive) {
+                return Vec::new();
+            }
+            if self.l.kind(i) != Some(Kind::Punct) {
+                continue;
+            }
+            match self.l.at(i) {
+                "(" | "[" | "{" => depth += 1,
+                ")" | "]" | "}" if i < close => depth = depth.saturating_sub(1),
+                "," if depth == 0 => {
+                    args.push((first, i - 1));
+                    first = i + 1;
+                }
+                _ => {}
+            }
+            if i == close && first < close {
+                args.push((first, close - 1));
+            }
+        }
+        args
+    }
+
+    /// Each argument of each call to a function (not to a keyword or an
+    /// upper-case macro such as `WARN_ON`, whose argument is a condition)
+    /// off by one, and each pair of neighbouring arguments swapped.
+    fn argument_edits(&self, open: usize, close: usize) -> Vec<Edit> {
+        let mut out = Vec::new();
+        for i in open + 1..close {
+            let Some(name) = self.ident(i) else { continue };
+            let keyword = matches!(name, "if" | "while" | "for" | "switch" | "return" | "sizeof");
+            if keyword || name.bytes().all(|c| !c.is_ascii_lowercase()) || !self.l.is(i + 1, "(") {
+                continue;
+            }
+            let Some(end) = self.l.closing(i + 1).filter(|&e| e < close) else { continue };
+            let args = self.arguments(i + 1, end);
+            let call = self.squash(i, end);
+            let line = self.l.tokens[i].line;
+            for &(a, b) in &args {
+                let text = &self.l.text[self.start(a)..self.end(b)];
+                let arg = self.squash(a, b);
+                let bytes =
+                    ["start", "end", "addr", "len", "size"].iter().any(|w| arg.contains(w)) && !arg.contains("pgoff");
+                let by = if bytes { "PAGE_SIZE" } else { "1" };
+                out.push(Edit {
+                    line,
+                    from: self.start(a),
+                    to: self.end(b),
+                    with: format!("({text}) + {by}"),
+                    operator: Operator::ArgOffByOne,
+                    description: format!("`{call}`: {arg} -> ({arg}) + {by}"),
+                });
+            }
+            for w in args.windows(2) {
+                let ((a0, a1), (b0, b1)) = (w[0], w[1]);
+                let (x, y) = (&self.l.text[self.start(a0)..self.end(a1)], &self.l.text[self.start(b0)..self.end(b1)]);
+                if x == y || x.contains('\n') || y.contains('\n') {
+                    continue;
+                }
+                let between = &self.l.text[self.end(a1)..self.start(b0)];
+                out.push(Edit {
+                    line,
+                    from: self.start(a0),
+                    to: self.end(b1),
+                    with: format!("{y}{between}{x}"),
+                    operator: Operator::SwapArgs,
+                    description: format!("`{call}`: swap {} and {}", self.squash(a0, a1), self.squash(b0, b1)),
+                });
+            }
         }
         out
     }
@@ -425,6 +511,26 @@ int mmu_only(void)
         let m = all().into_iter().find(|m| m.operator == Operator::SwapErrno).unwrap();
         assert_eq!(changed(&m), vec!["\t\treturn -EINVAL;"]);
         assert_eq!(other_errno("EINVAL"), "ENOMEM");
+    }
+
+    #[test]
+    fn moves_each_call_argument_by_a_page_or_a_unit_and_swaps_neighbours() {
+        let call = "`call_with_many(t, len, /* flag= */true)`";
+        assert_eq!(
+            of(Operator::ArgOffByOne),
+            vec![
+                (17, "`poke(t)`: t -> (t) + 1".to_string()),
+                (21, format!("{call}: t -> (t) + 1")),
+                (21, format!("{call}: len -> (len) + PAGE_SIZE")),
+                (21, format!("{call}: true -> (true) + 1")),
+            ]
+        );
+        assert_eq!(
+            of(Operator::SwapArgs),
+            vec![(21, format!("{call}: swap t and len")), (21, format!("{call}: swap len and true"))]
+        );
+        let m = all().into_iter().find(|m| m.description.ends_with("swap t and len")).unwrap();
+        assert_eq!(changed(&m), vec!["\tcall_with_many(len, t,"]);
     }
 
     #[test]

@@ -93,7 +93,7 @@ no compiler, a killed or silent compiler, a full disk, an unreadable cache, a pa
         #[arg(last = true)]
         filters: Vec<String>,
     },
-    /// The same scenarios on two trees: only what differs, and struct layout changes.
+    /// The same scenarios on two trees: only what differs, and struct layout changes (exit 0 same, 1 differs, 2 error).
     Diff {
         /// The tree before (a kernel checkout or unpacked source).
         tree_a: PathBuf,
@@ -105,9 +105,9 @@ no compiler, a killed or silent compiler, a full disk, an unreadable cache, a pa
         #[command(flatten)]
         select: Select,
     },
-    /// What a patch (git-format, mbox series, or a mail quoting one) changes: behaviour, capabilities, layouts.
+    /// What a patch (git-format, mbox series, or a mail quoting one) changes: behaviour, capabilities, layouts (exit 0 same, 1 differs, 2 error).
     Review {
-        /// A git-format patch, an mbox of a series, or a mail quoting one with `> `.
+        /// The patch or mail; `-` reads it from stdin.
         patch: PathBuf,
         /// The tree to apply it to (default: KERNEL_SRC, else the default tree).
         #[arg(long)]
@@ -136,7 +136,7 @@ no compiler, a killed or silent compiler, a full disk, an unreadable cache, a pa
         #[arg(long)]
         json: bool,
     },
-    /// Mutation self-check: build mutants of the extracted kernel code and count those the catalogue catches.
+    /// Mutation self-check: build mutants of the extracted kernel code and count those the catalogue catches (exit 1 below --fail-under).
     Mutants {
         /// The kernel tree (default: KERNEL_SRC, else the default tree).
         #[arg(long)]
@@ -146,6 +146,9 @@ no compiler, a killed or silent compiler, a full disk, an unreadable cache, a pa
         json: bool,
         #[command(flatten)]
         select: Select,
+        /// The least share of mutants caught, in percent, for exit 0.
+        #[arg(long, value_name = "PERCENT")]
+        fail_under: Option<f64>,
     },
     /// The catalogue: each scenario's name, what decides it, and what a tree needs to run it.
     List {
@@ -317,17 +320,30 @@ fn bisect_run(tries: u32, filters: &[String], e2e: bool, sanitize: bool) -> ! {
     std::process::exit(v.code);
 }
 
-fn diff(a: PathBuf, b: PathBuf, json: bool, entries: &[Entry], sanitize: bool) -> Result<()> {
-    let cache = cache_dir();
-    let plan = |p: &PathBuf| Plan::new(&Tree::open(p)?, &cache, sanitize);
-    let (ra, rb) = (compare::run_tree(plan(&a)?, &cache, entries)?, compare::run_tree(plan(&b)?, &cache, entries)?);
-    let c = compare::compare(&ra, &rb);
-    if json {
-        println!("{}", serde_json::to_string_pretty(&c)?);
-    } else {
-        print!("{}", compare::terminal(&c));
+/// diff(1)'s exit codes: 0 the same, 1 different, 2 an error (said on stderr).
+fn exit_like_diff(differs: Result<bool>) -> ! {
+    match differs {
+        Ok(differs) => std::process::exit(differs as i32),
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::exit(2)
+        }
     }
-    Ok(())
+}
+
+fn diff(a: PathBuf, b: PathBuf, json: bool, entries: &[Entry], sanitize: bool) -> Result<()> {
+    exit_like_diff((|| {
+        let cache = cache_dir();
+        let plan = |p: &PathBuf| Plan::new(&Tree::open(p)?, &cache, sanitize);
+        let (ra, rb) = (compare::run_tree(plan(&a)?, &cache, entries)?, compare::run_tree(plan(&b)?, &cache, entries)?);
+        let c = compare::compare(&ra, &rb);
+        if json {
+            println!("{}", serde_json::to_string_pretty(&c)?);
+        } else {
+            print!("{}", compare::terminal(&c));
+        }
+        Ok(!c.is_empty())
+    })())
 }
 
 /// The end-to-end rows before and after a patch; false when the patched
@@ -335,7 +351,8 @@ fn diff(a: PathBuf, b: PathBuf, json: bool, entries: &[Entry], sanitize: bool) -
 fn e2e_review(patch: PathBuf, kernel: Option<PathBuf>, json: bool, sanitize: bool) -> Result<bool> {
     let tree = tree(kernel)?;
     let input = std::fs::read_to_string(&patch).with_context(|| format!("reading {}", patch.display()))?;
-    let (overlay, applied) = review::apply(&tree.root, &review::patches(&input))?;
+    let read = Plan::new(&tree, &cache_dir(), sanitize)?.inputs();
+    let (overlay, applied) = review::apply(&tree.root, &review::patches(&input), &read)?;
     let opts = artifact::Options::runner_only(cache_dir()).sanitized(sanitize);
     let rows = |t: &Tree| -> Result<Vec<e2e_suite::E2eRow>> {
         Ok(e2e_suite::run(&mmharness_build::e2e::build(t, &opts)?.runner(), &[]))
@@ -356,40 +373,50 @@ fn e2e_review(patch: PathBuf, kernel: Option<PathBuf>, json: bool, sanitize: boo
 }
 
 fn review(patch: PathBuf, kernel: Option<PathBuf>, json: bool, entries: &[Entry], sanitize: bool) -> Result<()> {
-    let tree = tree(kernel)?;
-    let input = std::fs::read_to_string(&patch).with_context(|| format!("reading {}", patch.display()))?;
-    let patches = review::patches(&input);
-    let (overlay, applied) = review::apply(&tree.root, &patches)?;
-    let cache = cache_dir();
-    let patched = Plan::new(&Tree::open(overlay.path())?, &cache, sanitize)?;
-    check_dup::require_consistent(&patched)?;
-    let (tree_run, patched_run) = (
-        compare::run_tree(Plan::new(&tree, &cache, sanitize)?, &cache, entries)?,
-        compare::run_tree(patched, &cache, entries)?,
-    );
-    let (how, c) = match applied {
-        review::Applied::Forward { whitespace_fallback } => (
-            format!("applied to {}{}", tree.root.display(), ws_note(whitespace_fallback)),
-            compare::compare(&tree_run, &patched_run),
-        ),
-        review::Applied::Reverted { whitespace_fallback } => (
-            format!(
-                "{} already contains it: compared with the patch reverted{}",
-                tree.root.display(),
-                ws_note(whitespace_fallback)
+    exit_like_diff((|| {
+        let tree = tree(kernel)?;
+        let input = if patch.as_os_str() == "-" {
+            std::io::read_to_string(std::io::stdin()).context("reading the patch from stdin")?
+        } else {
+            std::fs::read_to_string(&patch).with_context(|| format!("reading {}", patch.display()))?
+        };
+        let patches = review::patches(&input);
+        let cache = cache_dir();
+        let base = Plan::new(&tree, &cache, sanitize)?;
+        let read = base.inputs();
+        let skipped = review::out_of_scope(&tree.root, &patches, &read);
+        let (overlay, applied) = review::apply(&tree.root, &patches, &read)?;
+        let patched = Plan::new(&Tree::open(overlay.path())?, &cache, sanitize)?;
+        check_dup::require_consistent(&patched)?;
+        let (tree_run, patched_run) =
+            (compare::run_tree(base, &cache, entries)?, compare::run_tree(patched, &cache, entries)?);
+        let (how, c) = match applied {
+            review::Applied::Forward { whitespace_fallback } => (
+                format!("applied to {}{}", tree.root.display(), ws_note(whitespace_fallback)),
+                compare::compare(&tree_run, &patched_run),
             ),
-            compare::compare(&patched_run, &tree_run),
-        ),
-    };
-    let subjects: Vec<&str> = patches.iter().map(|p| p.subject.as_str()).collect();
-    if json {
-        let doc = serde_json::json!({ "patches": subjects, "how": how, "comparison": c });
-        println!("{}", serde_json::to_string_pretty(&doc)?);
-    } else {
-        println!("{} patch(es): {}\n{how}", patches.len(), subjects.join("; "));
-        print!("{}", compare::terminal(&c));
-    }
-    Ok(())
+            review::Applied::Reverted { whitespace_fallback } => (
+                format!(
+                    "{} already contains it: compared with the patch reverted{}",
+                    tree.root.display(),
+                    ws_note(whitespace_fallback)
+                ),
+                compare::compare(&patched_run, &tree_run),
+            ),
+        };
+        let subjects: Vec<&str> = patches.iter().map(|p| p.subject.as_str()).collect();
+        if json {
+            let doc = serde_json::json!({ "patches": subjects, "how": how, "not_in_scope": skipped, "comparison": c });
+            println!("{}", serde_json::to_string_pretty(&doc)?);
+        } else {
+            println!("{} patch(es): {}\n{how}", patches.len(), subjects.join("; "));
+            if !skipped.is_empty() {
+                println!("not in scope, not applied (the build does not read them): {}", skipped.join(" "));
+            }
+            print!("{}", compare::terminal(&c));
+        }
+        Ok(!c.is_empty())
+    })())
 }
 
 fn list(entries: &[Entry], json: bool) -> Result<()> {
@@ -487,7 +514,11 @@ fn run(cli: Cli) -> Result<()> {
                 std::process::exit(1);
             }
         }
-        Command::Mutants { kernel, json, select } => mutants::run(&tree(kernel)?, json, select.entries()?, sanitize)?,
+        Command::Mutants { kernel, json, select, fail_under } => {
+            if mutants::run(&tree(kernel)?, json, select.entries()?, sanitize)? < fail_under.unwrap_or(0.0) {
+                std::process::exit(1);
+            }
+        }
         Command::Cache { action: None, json } => cache_report(json)?,
         Command::Cache { action: Some(CacheAction::Gc { keep }), .. } => {
             let before = cache::usage(&cache_dir()).total();

@@ -14,6 +14,7 @@ use mmharness_build::{cache_dir, tree::Tree};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::Instant;
@@ -41,12 +42,14 @@ struct Row {
     verdict: Verdict,
 }
 
-/// Builds and runs every mutant of `tree`'s extracted code, and prints how
-/// many the catalogue catches and which survive.
-pub fn run(tree: &Tree, json: bool, selected: Vec<Entry>, sanitize: bool) -> Result<()> {
+/// Builds and runs every mutant of `tree`'s extracted code with the
+/// `selected` entries, prints how many they catch and which survive, and
+/// returns the share caught, in percent.
+pub fn run(tree: &Tree, json: bool, selected: Vec<Entry>, sanitize: bool) -> Result<f64> {
     let started = Instant::now();
     let plan = Plan::new(tree, &cache_dir(), sanitize)?;
     let mutants = mutants_of(&plan);
+    let read = plan.inputs();
     let base = artifact::from_plan(plan, &Options::runner_only(cache_dir()).sanitized(sanitize))?;
     let mut runner = Runner::for_artifact(&base);
     let caps = runner.capabilities();
@@ -68,14 +71,16 @@ pub fn run(tree: &Tree, json: bool, selected: Vec<Entry>, sanitize: bool) -> Res
     if !json {
         eprintln!("{} mutants, {} catalogue entries each, on {} threads", mutants.len(), entries.len(), workers());
     }
-    let verdicts = judge(tree, &mutants, &entries, sanitize)?;
+    let verdicts = judge(tree, &read, &mutants, &entries, sanitize)?;
     let rows: Vec<Row> = mutants.into_iter().zip(verdicts).map(|(mutant, verdict)| Row { mutant, verdict }).collect();
     let of = |pred: fn(&Verdict) -> bool| rows.iter().filter(|r| pred(&r.verdict)).collect::<Vec<_>>();
     let caught = of(|v| matches!(v, Verdict::Caught { .. })).len();
     let survivors = of(|v| matches!(v, Verdict::Survived));
     let not_viable = of(|v| matches!(v, Verdict::NotViable { .. }));
     let total = caught + survivors.len();
+    let percent = if total == 0 { 100.0 } else { 100.0 * caught as f64 / total as f64 };
     let seconds = started.elapsed().as_secs_f64();
+    let by_operator = score_by_operator(&rows);
 
     if json {
         let doc = serde_json::json!({
@@ -84,13 +89,14 @@ pub fn run(tree: &Tree, json: bool, selected: Vec<Entry>, sanitize: bool) -> Res
             "entries": entries.iter().map(|e| e.name).collect::<Vec<_>>(),
             "caught": caught,
             "total": total,
+            "by_operator": by_operator,
             "survivors": survivors,
             "not_viable": not_viable,
             "mutants": rows,
             "seconds": seconds,
         });
         println!("{}", serde_json::to_string_pretty(&doc)?);
-        return Ok(());
+        return Ok(percent);
     }
     println!(
         "Linux {} at {}: {} catalogue entries apply, and pass unmutated",
@@ -98,7 +104,10 @@ pub fn run(tree: &Tree, json: bool, selected: Vec<Entry>, sanitize: bool) -> Res
         tree.root.display(),
         entries.len()
     );
-    println!("caught {caught}/{total}");
+    println!("caught {caught}/{total} ({percent:.1}%)");
+    for s in &by_operator {
+        println!("  {:14}  caught {}/{}", s.operator.name(), s.caught, s.total);
+    }
     let place = |m: &Mutant| format!("{}:{}", m.file, m.line);
     let w = rows.iter().map(|r| place(&r.mutant).len()).max().unwrap_or(0);
     let f = rows.iter().map(|r| r.mutant.function.len()).max().unwrap_or(0);
@@ -118,7 +127,26 @@ pub fn run(tree: &Tree, json: bool, selected: Vec<Entry>, sanitize: bool) -> Res
         }
     }
     println!("took {seconds:.1} s");
-    Ok(())
+    Ok(percent)
+}
+
+/// How many mutants of one operator the catalogue catches, of those that build.
+#[derive(Serialize)]
+struct Score {
+    operator: mutate::Operator,
+    caught: usize,
+    total: usize,
+}
+
+fn score_by_operator(rows: &[Row]) -> Vec<Score> {
+    let mut by: BTreeMap<&'static str, Score> = BTreeMap::new();
+    for r in rows.iter().filter(|r| !matches!(r.verdict, Verdict::NotViable { .. })) {
+        let op = r.mutant.operator;
+        let s = by.entry(op.name()).or_insert(Score { operator: op, caught: 0, total: 0 });
+        s.total += 1;
+        s.caught += matches!(r.verdict, Verdict::Caught { .. }) as usize;
+    }
+    by.into_values().collect()
 }
 
 /// The mutants of every extracted definition, file by file, in line order.
@@ -144,7 +172,7 @@ fn workers() -> usize {
 }
 
 /// A verdict for each mutant; builds and runners run in parallel.
-fn judge(tree: &Tree, mutants: &[Mutant], entries: &[Entry], sanitize: bool) -> Result<Vec<Verdict>> {
+fn judge(tree: &Tree, read: &[PathBuf], mutants: &[Mutant], entries: &[Entry], sanitize: bool) -> Result<Vec<Verdict>> {
     let next = AtomicUsize::new(0);
     let done = AtomicUsize::new(0);
     let failed = AtomicBool::new(false);
@@ -157,7 +185,7 @@ fn judge(tree: &Tree, mutants: &[Mutant], entries: &[Entry], sanitize: bool) -> 
                     while !failed.load(Ordering::Relaxed) {
                         let i = next.fetch_add(1, Ordering::Relaxed);
                         let Some(m) = mutants.get(i) else { break };
-                        let v = judge_one(tree, m, entries, sanitize);
+                        let v = judge_one(tree, read, m, entries, sanitize);
                         let v = v.inspect_err(|_| failed.store(true, Ordering::Relaxed))?;
                         verdicts.lock().expect("no worker panics holding it")[i] = Some(v);
                         let n = done.fetch_add(1, Ordering::Relaxed) + 1;
@@ -177,8 +205,9 @@ fn judge(tree: &Tree, mutants: &[Mutant], entries: &[Entry], sanitize: bool) -> 
     Ok(verdicts.into_inner().expect("the workers are done").into_iter().map(|v| v.expect("judged")).collect())
 }
 
-fn judge_one(tree: &Tree, m: &Mutant, entries: &[Entry], sanitize: bool) -> Result<Verdict> {
-    let overlay = Overlay::new(&tree.root, &[(m.file.as_str(), m.text.as_str())])
+/// `read`: what the unmutated build reads, real files in the mutant's overlay.
+fn judge_one(tree: &Tree, read: &[PathBuf], m: &Mutant, entries: &[Entry], sanitize: bool) -> Result<Verdict> {
+    let overlay = Overlay::for_build(&tree.root, &[(m.file.as_str(), m.text.as_str())], &[], read)
         .with_context(|| format!("making an overlay of {} for a mutant", tree.root.display()))?;
     let built = artifact::build(&Tree::open(overlay.path())?, &Options::runner_only(cache_dir()).sanitized(sanitize));
     let art = match built {
