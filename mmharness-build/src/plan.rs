@@ -230,6 +230,7 @@ fn find_leaves(
 impl Plan {
     /// Reads `tree` and plans its build in a fresh build directory of `cache`.
     pub fn new(tree: &Tree, cache: &Path, sanitize: bool) -> Result<Self, BuildError> {
+        toolchain::remember_in(cache);
         let work = io(|| format!("creating a build directory in {}", cache.display()), WorkDir::new(cache))?;
         for (name, text) in OWN_HEADERS {
             write(&work.path().join("mmh").join(name), text)?;

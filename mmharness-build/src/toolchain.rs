@@ -49,20 +49,77 @@ fn builder() -> cc::Build {
     b
 }
 
-/// The compiler and its version, found once per process: the `cc` crate
-/// runs the compiler twice to identify it, a tenth of a cached build.
-pub fn compiler() -> Result<&'static (PathBuf, String), ToolError> {
-    static IDENTITY: std::sync::OnceLock<(PathBuf, String)> = std::sync::OnceLock::new();
-    if let Some(id) = IDENTITY.get() {
-        return Ok(id);
+/// The environment the `cc` crate reads to choose the compiler.
+const COMPILER_ENV: &[&str] =
+    &["CC", "CC_x86_64-unknown-linux-gnu", "CC_x86_64_unknown_linux_gnu", "TARGET_CC", "HOST_CC", "PATH"];
+
+/// The compiler the `cc` crate found, remembered in the cache: finding it
+/// runs the compiler three times (its family, its version), more than a
+/// third of a cached step. Valid while the environment that chose it and
+/// the binary itself (size, mtime) are the same.
+#[derive(serde::Serialize, serde::Deserialize, PartialEq)]
+struct Found {
+    env: Vec<Option<String>>,
+    path: PathBuf,
+    stamp: (u64, u128),
+    version: String,
+}
+
+/// The file a command name runs: itself if it has a `/`, else the first
+/// in `PATH`.
+fn resolve(path: &Path) -> Option<PathBuf> {
+    if path.components().count() > 1 {
+        return Some(path.to_path_buf());
     }
+    std::env::split_paths(&std::env::var_os("PATH")?).map(|d| d.join(path)).find(|p| p.is_file())
+}
+
+fn stamp(path: &Path) -> Option<(u64, u128)> {
+    let m = std::fs::metadata(resolve(path)?).ok()?;
+    Some((m.len(), m.modified().ok()?.duration_since(std::time::UNIX_EPOCH).ok()?.as_nanos()))
+}
+
+fn find_compiler() -> Result<(PathBuf, String), ToolError> {
     let tool = builder()
         .try_get_compiler()
         .map_err(|e| ToolError::Machine { what: "finding a C compiler".into(), message: e.to_string() })?;
     let mut cmd = Command::new(tool.path());
     cmd.arg("--version");
     let version = run(cmd, "asking the C compiler for its version")?.lines().next().unwrap_or_default().to_string();
-    Ok(IDENTITY.get_or_init(|| (tool.path().to_path_buf(), version)))
+    Ok((tool.path().to_path_buf(), version))
+}
+
+static MEMO: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+
+/// Remembers the compiler found in the cache of this process's first build
+/// (build.rs's is in OUT_DIR, where all it writes must go).
+pub fn remember_in(cache: &Path) {
+    let _ = MEMO.set(cache.join("compiler.json"));
+}
+
+/// The compiler and its version, found once per process, and remembered
+/// across processes in `<cache>/compiler.json`.
+pub fn compiler() -> Result<&'static (PathBuf, String), ToolError> {
+    static IDENTITY: std::sync::OnceLock<(PathBuf, String)> = std::sync::OnceLock::new();
+    if let Some(id) = IDENTITY.get() {
+        return Ok(id);
+    }
+    let env: Vec<Option<String>> = COMPILER_ENV.iter().map(|v| std::env::var(v).ok()).collect();
+    let memo = MEMO.get();
+    let remembered: Option<Found> = memo.and_then(|m| serde_json::from_slice(&std::fs::read(m).ok()?).ok());
+    if let Some(f) = remembered.filter(|f| f.env == env && stamp(&f.path) == Some(f.stamp)) {
+        return Ok(IDENTITY.get_or_init(|| (f.path, f.version)));
+    }
+    let (path, version) = find_compiler()?;
+    if let (Some(memo), Some(stamp)) = (memo, stamp(&path)) {
+        let found = Found { env, path: path.clone(), stamp, version: version.clone() };
+        // A cache that cannot be written only costs the next process a search.
+        let _ = memo
+            .parent()
+            .map_or(Ok(()), std::fs::create_dir_all)
+            .and_then(|_| crate::cache::write_atomic(memo, &serde_json::to_vec(&found).expect("serializes")));
+    }
+    Ok(IDENTITY.get_or_init(|| (path, version)))
 }
 
 /// The compiler with the code generation flags, run in `dir`.

@@ -127,3 +127,24 @@ fn a_warm_read_only_cache_is_read() {
     assert_eq!((again, compiled), (key, false));
     assert!(dir.starts_with(view.path()));
 }
+
+/// The compiler the `cc` crate finds is remembered in the cache, for the
+/// environment that chose it: `CC` set otherwise chooses again.
+#[test]
+fn the_compiler_found_is_remembered_for_its_environment() {
+    let cache = tempfile::tempdir().unwrap();
+    build(Path::new("/tmp"), cache.path());
+    let memo = || -> serde_json::Value {
+        serde_json::from_slice(&std::fs::read(cache.path().join("compiler.json")).unwrap()).unwrap()
+    };
+    assert!(!memo()["version"].as_str().unwrap().is_empty(), "{}", memo());
+    let out = Command::new(BIN)
+        .args(["build", "--kernel"])
+        .arg(tree_7_3())
+        .env("MMHARNESS_CACHE", cache.path())
+        .env("CC", "gcc")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(memo()["env"][0], "gcc", "CC=gcc chose the compiler again: {}", memo());
+}
