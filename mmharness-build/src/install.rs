@@ -42,17 +42,15 @@ fn compile(work: &Path, flags: &[String], sanitize: bool) -> Result<(), BuildErr
     runner.arg("-Immh").args(["-Wall", "-Wextra", "-c", "runner.c", "-o", "runner.o"]);
     toolchain::run_both((unit, "compiling the extracted code"), (runner, "compiling the runner"))?;
 
-    let mut cmd = toolchain::cc(work)?;
+    let mut link = toolchain::cc(work)?;
     // Unused helpers of the tools headers may reach symbols nobody links.
-    cmd.args(["runner.o", "tu.o", "-Wl,--gc-sections", "-o", "runner"]);
+    link.args(["runner.o", "tu.o", "-Wl,--gc-sections", "-o", "runner"]);
     if sanitize {
-        cmd.args(SANITIZE);
+        link.args(SANITIZE);
     }
-    toolchain::run(cmd, "linking the runner")?;
-
     let mut ar = toolchain::archiver()?;
     ar.current_dir(work).arg("crs").arg(format!("lib{LIB_NAME}.a")).arg("tu.o");
-    toolchain::run(ar, "archiving the extracted code")?;
+    toolchain::run_both((link, "linking the runner"), (ar, "archiving the extracted code"))?;
     for scratch in ["tu.o", "runner.o", "runner.c"] {
         let _ = std::fs::remove_file(work.join(scratch));
     }
