@@ -98,9 +98,8 @@ fn missing(code: u8) -> Result<(), RunError> {
 }
 
 /// The outcome the driver wrote, or why it ran nothing.
-pub fn outcome(o: &sys::mmh_outcome) -> Result<Outcome, RunError> {
-    missing(o.missing)?;
-    let objects = o.objects;
+/// One recorded leaf call, its pointers named by what they are in the scenario.
+fn event(e: &sys::mmh_event, objects: &sys::mmh_objects) -> Event {
     let obj = |p: u64| match p {
         0 => Obj::Null,
         p if p == objects.mm => Obj::CurrentMm,
@@ -109,31 +108,27 @@ pub fn outcome(o: &sys::mmh_outcome) -> Result<Outcome, RunError> {
         p if p == objects.mapping => Obj::Mapping,
         p => Obj::Other(p),
     };
+    let [a0, a1, a2, a3] = e.args;
+    let ret = Ret(e.ret);
+    match e.kind {
+        sys::mmh_event_kind_MMH_EV_REMAP => Event::Remap { vma: obj(a0), addr: a1, pfn: a2, size: a3, ret },
+        sys::mmh_event_kind_MMH_EV_INSERT_PAGES => Event::InsertPages { vma: obj(a0), addr: a1, nr_pages: a2, ret },
+        sys::mmh_event_kind_MMH_EV_MUNMAP => Event::Munmap { mm: obj(a0), start: a1, len: a2, ret },
+        sys::mmh_event_kind_MMH_EV_MAPPED => Event::Mapped { start: a0, end: a1, pgoff: a2, file: obj(a3), ret },
+        sys::mmh_event_kind_MMH_EV_RMAP_LOCK => Event::RmapLock { mapping: obj(a0) },
+        sys::mmh_event_kind_MMH_EV_RMAP_UNLOCK => Event::RmapUnlock { mapping: obj(a0) },
+        sys::mmh_event_kind_MMH_EV_MMAP_READ_TRYLOCK => Event::MmapReadTrylock { mm: obj(a0) },
+        sys::mmh_event_kind_MMH_EV_PGPROT_DECRYPTED => Event::PgprotDecrypted { prot: a0 },
+        sys::mmh_event_kind_MMH_EV_DEVMEM_CHECK => Event::DevMemCheck { check: a0 as u32, allowed: a1 != 0 },
+        sys::mmh_event_kind_MMH_EV_SUCCESS_HOOK => Event::SuccessHook { vma: obj(a0), ret },
+        kind => Event::Unknown { kind },
+    }
+}
+
+pub fn outcome(o: &sys::mmh_outcome) -> Result<Outcome, RunError> {
+    missing(o.missing)?;
     let kept = (o.n_events as usize).min(o.events.len());
-    let events = o.events[..kept]
-        .iter()
-        .map(|e| {
-            let [a0, a1, a2, a3] = e.args;
-            let ret = Ret(e.ret);
-            match e.kind {
-                sys::mmh_event_kind_MMH_EV_REMAP => Event::Remap { vma: obj(a0), addr: a1, pfn: a2, size: a3, ret },
-                sys::mmh_event_kind_MMH_EV_INSERT_PAGES => {
-                    Event::InsertPages { vma: obj(a0), addr: a1, nr_pages: a2, ret }
-                }
-                sys::mmh_event_kind_MMH_EV_MUNMAP => Event::Munmap { mm: obj(a0), start: a1, len: a2, ret },
-                sys::mmh_event_kind_MMH_EV_MAPPED => {
-                    Event::Mapped { start: a0, end: a1, pgoff: a2, file: obj(a3), ret }
-                }
-                sys::mmh_event_kind_MMH_EV_RMAP_LOCK => Event::RmapLock { mapping: obj(a0) },
-                sys::mmh_event_kind_MMH_EV_RMAP_UNLOCK => Event::RmapUnlock { mapping: obj(a0) },
-                sys::mmh_event_kind_MMH_EV_MMAP_READ_TRYLOCK => Event::MmapReadTrylock { mm: obj(a0) },
-                sys::mmh_event_kind_MMH_EV_PGPROT_DECRYPTED => Event::PgprotDecrypted { prot: a0 },
-                sys::mmh_event_kind_MMH_EV_DEVMEM_CHECK => Event::DevMemCheck { check: a0 as u32, allowed: a1 != 0 },
-                sys::mmh_event_kind_MMH_EV_SUCCESS_HOOK => Event::SuccessHook { vma: obj(a0), ret },
-                kind => Event::Unknown { kind },
-            }
-        })
-        .collect();
+    let events = o.events[..kept].iter().map(|e| event(e, &o.objects)).collect();
     let event_sites = o.events[..kept]
         .iter()
         .map(|e| (e.site_line != 0).then(|| Site { file: c_string(&e.site_file), line: e.site_line }))

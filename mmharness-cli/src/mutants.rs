@@ -55,19 +55,7 @@ pub fn run(tree: &Tree, json: bool, selected: Vec<Entry>, sanitize: bool) -> Res
     let caps = runner.capabilities();
     let entries: Vec<Entry> =
         selected.into_iter().filter(|e| e.applicable(caps).is_ok() && e.scenario.unmet(caps).is_none()).collect();
-    let mut failing = Vec::new();
-    for e in &entries {
-        if let Err(how) = e.expected.check(&runner.run(&e.scenario)?) {
-            failing.push(format!("{}: {how}", e.name));
-        }
-    }
-    if !failing.is_empty() {
-        bail!(
-            "the catalogue fails on the unmutated tree, so its mutants would prove nothing:\n  {}",
-            failing.join("\n  ")
-        );
-    }
-
+    require_passing(&mut runner, &entries)?;
     if !json {
         eprintln!("{} mutants, {} catalogue entries each, on {} threads", mutants.len(), entries.len(), workers());
     }
@@ -147,6 +135,23 @@ fn score_by_operator(rows: &[Row]) -> Vec<Score> {
         s.caught += matches!(r.verdict, Verdict::Caught { .. }) as usize;
     }
     by.into_values().collect()
+}
+
+/// The entries must pass on the unmutated tree, or its mutants prove nothing.
+fn require_passing(runner: &mut Runner, entries: &[Entry]) -> Result<()> {
+    let mut failing = Vec::new();
+    for e in entries {
+        if let Err(how) = e.expected.check(&runner.run(&e.scenario)?) {
+            failing.push(format!("{}: {how}", e.name));
+        }
+    }
+    if !failing.is_empty() {
+        bail!(
+            "the catalogue fails on the unmutated tree, so its mutants would prove nothing:\n  {}",
+            failing.join("\n  ")
+        );
+    }
+    Ok(())
 }
 
 /// The mutants of every extracted definition, file by file, in line order.
