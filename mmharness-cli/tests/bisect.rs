@@ -1,6 +1,8 @@
 //! `mmharness bisect-run` as `git bisect run` runs it: verdicts, skips and
 //! tool failures, on the default tree and on a planted history.
 
+mod git;
+use git::git;
 use mmharness_build::artifact::{self, Options};
 use mmharness_build::cache_dir;
 use mmharness_build::fetch::{self};
@@ -12,22 +14,6 @@ const BIN: &str = env!("CARGO_BIN_EXE_mmharness");
 
 fn tree_7_3() -> Tree {
     Tree::open(&mmharness_build::fetched(fetch::DEFAULT_SERIES).unwrap().root).unwrap()
-}
-
-fn git(repo: &Path, args: &[&str]) -> String {
-    let out = std::process::Command::new("git")
-        .args(args)
-        .current_dir(repo)
-        .env("GIT_AUTHOR_NAME", "t")
-        .env("GIT_AUTHOR_EMAIL", "t@example.org")
-        .env("GIT_COMMITTER_NAME", "t")
-        .env("GIT_COMMITTER_EMAIL", "t@example.org")
-        .env("KERNEL_SRC", repo)
-        .env_remove("MMHARNESS_PANIC_FOR_TEST")
-        .output()
-        .unwrap();
-    assert!(out.status.success() || args[0] == "bisect", "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
 }
 
 /// Replaces `from` with `to` in a file of the repo and commits.

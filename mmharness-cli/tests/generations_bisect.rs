@@ -8,26 +8,13 @@
 #[allow(dead_code)]
 mod shapes;
 
+mod git;
+use git::git;
 use mmharness_build::artifact::{self, Options};
 use mmharness_build::tree::Tree;
 use std::path::{Path, PathBuf};
 
 const BIN: &str = env!("CARGO_BIN_EXE_mmharness");
-
-fn git(repo: &Path, args: &[&str]) -> String {
-    let out = std::process::Command::new("git")
-        .args(args)
-        .current_dir(repo)
-        .env("GIT_AUTHOR_NAME", "t")
-        .env("GIT_AUTHOR_EMAIL", "t@example.org")
-        .env("GIT_COMMITTER_NAME", "t")
-        .env("GIT_COMMITTER_EMAIL", "t@example.org")
-        .env("KERNEL_SRC", repo)
-        .output()
-        .unwrap();
-    assert!(out.status.success() || args[0] == "bisect", "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
-}
 
 /// Writes the files `inputs` (relative) as `root` has them into `repo`,
 /// with `edit` applied to each, and commits.
