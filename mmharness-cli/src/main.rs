@@ -46,7 +46,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// The behaviour table of a tree: each scenario, what the real code returned, unmaps, WARNs.
+    /// The behaviour table of a tree: each scenario, what the real code returned, unmaps, WARNs (exit 0 all as expected, 1 some differ, 2 error).
     #[command(after_help = "Exit 0 when every scenario is as the catalogue expects, 1 when one differs.")]
     Table {
         /// The kernel tree (default: KERNEL_SRC, else the default tree).
@@ -473,9 +473,10 @@ fn main() {
         }
         std::process::exit(e.exit_code())
     });
+    // 1 is a verdict (something differs), as diff(1) has it: an error is 2.
     if let Err(e) = run(cli) {
         eprintln!("error: {e:#}");
-        std::process::exit(1);
+        std::process::exit(2);
     }
 }
 
