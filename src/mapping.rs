@@ -6,10 +6,9 @@
 //! `tools/testing/vma` tests, reported by name.
 
 use serde::Serialize;
-use std::io::{Read, Write};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
 /// Legacy VM_* bits, as the trees' tools headers number them.
 pub const VM_READ: u64 = 0x1;
@@ -224,55 +223,18 @@ pub fn decode(text: &str) -> Result<MappingOutcome, E2eError> {
     Err(E2eError::Unreadable(format!("no `end` in {text:?}")))
 }
 
-/// Waits for `child` up to the deadline; kills and reaps it past that.
-fn wait(mut child: Child, stdout: std::thread::JoinHandle<String>) -> Result<String, E2eError> {
-    let started = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().ok().flatten() {
-            break Some(status);
-        }
-        if started.elapsed() > DEADLINE {
-            let _ = child.kill();
-            let _ = child.wait();
-            break None;
-        }
-        std::thread::sleep(Duration::from_millis(2));
-    };
-    let mut stderr = String::new();
-    if let Some(mut e) = child.stderr.take() {
-        let _ = e.read_to_string(&mut stderr);
-    }
-    let tail = stderr.chars().rev().take(4000).collect::<String>().chars().rev().collect();
-    let out = stdout.join().unwrap_or_default();
-    match status {
-        None => {
-            Err(E2eError::Crashed { how: format!("did not finish within {DEADLINE:?} and was killed"), stderr: tail })
-        }
-        Some(s) if s.success() => Ok(out),
-        Some(s) => Err(E2eError::Crashed { how: format!("ended with {s}"), stderr: tail }),
-    }
-}
-
 /// Runs the runner with `args` and `input`, and returns its outcome text.
 fn exchange(runner: &Path, args: &[&str], input: &str) -> Result<String, E2eError> {
-    let mut child = Command::new(runner)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
+    let mut cmd = Command::new(runner);
+    cmd.args(args);
+    let f = mmharness_build::process::exchange(&mut cmd, input.as_bytes(), DEADLINE)
         .map_err(|source| E2eError::Spawn { path: runner.display().to_string(), source })?;
-    let mut stdout = child.stdout.take().expect("piped");
-    let reader = std::thread::spawn(move || {
-        let mut s = String::new();
-        let _ = stdout.read_to_string(&mut s);
-        s
-    });
-    if let Some(mut stdin) = child.stdin.take() {
-        // A runner that died early closed its end: its status says why.
-        let _ = stdin.write_all(input.as_bytes());
+    let stderr = f.stderr_tail;
+    match f.status {
+        None => Err(E2eError::Crashed { how: format!("did not finish within {DEADLINE:?} and was killed"), stderr }),
+        Some(s) if s.success() => Ok(String::from_utf8_lossy(&f.stdout).into_owned()),
+        Some(s) => Err(E2eError::Crashed { how: format!("ended with {s}"), stderr }),
     }
-    wait(child, reader)
 }
 
 /// Runs one mapping scenario in the end-to-end runner at `runner`.
