@@ -17,11 +17,12 @@
 use crate::c::File;
 use crate::cache;
 use crate::inputs::{self, Role};
-use crate::output::{BuildError, Manifest, Options};
+use crate::install::{install_entry, verified};
+use crate::output::{io, BuildError, Manifest, Options};
 use crate::plan::Plan;
 use crate::toolchain::{self, SANITIZE};
 use crate::tree::Tree;
-use crate::unit::{self, Unit, DRIVER_C};
+use crate::unit::{self, DRIVER_C};
 use std::path::{Path, PathBuf};
 
 pub const E2E_C: &str = include_str!("../csrc/e2e.c");
@@ -166,10 +167,6 @@ fn is_support(role: Role) -> bool {
 /// so a bisect step over mm/vma.c compiles the unit only.
 const SUPPORT_LIB: &str = "libmmharness_vma_support.a";
 
-fn io<T>(context: impl FnOnce() -> String, r: std::io::Result<T>) -> Result<T, BuildError> {
-    r.map_err(|source| BuildError::Io { context: context(), source })
-}
-
 /// `static` and `inline` taken out, as shared.mk's sed does.
 fn unstatic(text: &str) -> String {
     text.lines()
@@ -235,26 +232,6 @@ fn support_lib(plan: &Plan, manifest: &Manifest, cache_dir: &Path) -> Result<Pat
     Ok(dest.join(SUPPORT_LIB))
 }
 
-/// Hashes `files` of `work` into the manifest and renames `work` to `dest`,
-/// unless another build of the same key got there first.
-fn install_entry(
-    work: cache::WorkDir,
-    mut manifest: Manifest,
-    files: &[&str],
-    dest: &Path,
-) -> Result<bool, BuildError> {
-    manifest.files = io(|| "hashing the artifact".into(), cache::hash_files(work.path(), files))?;
-    let json = serde_json::to_string_pretty(&manifest).expect("a manifest serializes");
-    io(|| "writing the manifest".into(), std::fs::write(work.path().join("manifest.json"), json))?;
-    let parent = dest.parent().expect("artifacts/<key>");
-    io(|| format!("creating {}", parent.display()), std::fs::create_dir_all(parent))?;
-    match work.rename_to(dest) {
-        Ok(()) => Ok(true),
-        Err(_) if verified(dest).is_some() => Ok(false),
-        Err(e) => Err(BuildError::Io { context: format!("moving the artifact to {}", dest.display()), source: e }),
-    }
-}
-
 /// Compiles the unit and links the runner with the support library.
 fn compile(plan: &Plan, work: &Path, text: &str, support: &Path) -> Result<(), BuildError> {
     io(|| "writing the end-to-end unit".into(), std::fs::write(work.join("tu.c"), text))?;
@@ -273,17 +250,12 @@ fn compile(plan: &Plan, work: &Path, text: &str, support: &Path) -> Result<(), B
     Ok(())
 }
 
-fn verified(dir: &Path) -> Option<Manifest> {
-    let m: Manifest = serde_json::from_str(&std::fs::read_to_string(dir.join("manifest.json")).ok()?).ok()?;
-    cache::verify(dir, &m.files).then_some(m)
-}
-
 /// The end-to-end artifact of `tree`, from the cache when it is there.
 pub fn build(tree: &Tree, opts: &Options) -> Result<E2eArtifact, BuildError> {
     let plan = Plan::new(tree, &opts.cache, opts.sanitize)?;
     let text = text(&plan)?;
-    let mut manifest = Unit::new(&plan).map_err(|e| BuildError::of_tool(e, &tree.root))?.manifest;
-    manifest.key = key(&plan, &format!("e2e\0{text}"), |r| r == Role::EndToEnd || is_support(r))?;
+    let key = key(&plan, &format!("e2e\0{text}"), |r| r == Role::EndToEnd || is_support(r))?;
+    let mut manifest = unit::manifest(&plan, key).map_err(|e| BuildError::of_tool(e, &tree.root))?;
     let dest = cache::artifacts(&opts.cache).join(&manifest.key);
     if dest.exists() && verified(&dest).is_none() {
         cache::discard(&opts.cache, &dest);
@@ -297,7 +269,7 @@ pub fn build(tree: &Tree, opts: &Options) -> Result<E2eArtifact, BuildError> {
     compile(&plan, plan.work.path(), &text, &support)?;
     let Plan { work, .. } = plan;
     let compiled = install_entry(work, manifest.clone(), &[RUNNER, "tu.c"], &dest)?;
-    let manifest = verified(&dest).unwrap_or(manifest);
+    manifest.files = verified(&dest).map(|m| m.files).unwrap_or_default();
     Ok(E2eArtifact { dir: dest, manifest, compiled })
 }
 

@@ -3,8 +3,8 @@
 //! whole. An entry is verified against the hashes its manifest lists
 //! before it is used; a damaged one is rebuilt.
 
-use crate::cache::{self, Hashes};
-use crate::output::{Artifact, BuildError, Manifest, LIB_NAME};
+use crate::cache::{self, WorkDir};
+use crate::output::{io, Artifact, BuildError, Manifest, LIB_NAME};
 use crate::plan::Plan;
 use crate::toolchain::{self, SANITIZE};
 use crate::unit::{Unit, RUNNER_C};
@@ -19,13 +19,9 @@ const BINDINGS: &str = "bindings.rs";
 /// The bindings' hash, beside them: they are made on demand, after the entry.
 const BINDINGS_HASH: &str = "bindings.rs.sha256";
 
-fn io<T>(context: impl FnOnce() -> String, r: std::io::Result<T>) -> Result<T, BuildError> {
-    r.map_err(|source| BuildError::Io { context: context(), source })
-}
-
 /// The manifest of the entry at `dir`, if it is whole and every file it
 /// lists has its hash.
-fn verified(dir: &Path) -> Option<Manifest> {
+pub(crate) fn verified(dir: &Path) -> Option<Manifest> {
     let m: Manifest = serde_json::from_str(&std::fs::read_to_string(dir.join("manifest.json")).ok()?).ok()?;
     cache::verify(dir, &m.files).then_some(m)
 }
@@ -100,16 +96,29 @@ fn build_entry(plan: Plan, unit: &mut Unit, dest: &Path, bindings: bool) -> Resu
         bind(&plan, &work.join("tu.c"), work)?;
     }
     let names = entry_files();
-    let files: Hashes =
-        io(|| "hashing the artifact".into(), cache::hash_files(work, &names.each_ref().map(String::as_str)))?;
-    unit.manifest.files = files;
-    let manifest = serde_json::to_string_pretty(&unit.manifest).expect("a manifest serializes");
-    io(|| "writing the manifest".into(), std::fs::write(work.join("manifest.json"), manifest))?;
+    let (files, work) = (names.each_ref().map(String::as_str), plan.work);
+    let installed = install_entry(work, unit.manifest.clone(), &files, dest)?;
+    // This build's manifest (the entry's names whichever tree built it first).
+    unit.manifest.files = verified(dest).map(|m| m.files).unwrap_or_default();
+    Ok(installed)
+}
+
+/// Hashes `files` of `work` into `manifest`, writes it beside them and
+/// renames `work` to `dest`, unless another build of the same key got there
+/// first (false then: its entry is ours).
+pub(crate) fn install_entry(
+    work: WorkDir,
+    mut manifest: Manifest,
+    files: &[&str],
+    dest: &Path,
+) -> Result<bool, BuildError> {
+    manifest.files = io(|| "hashing the artifact".into(), cache::hash_files(work.path(), files))?;
+    let json = serde_json::to_string_pretty(&manifest).expect("a manifest serializes");
+    io(|| "writing the manifest".into(), std::fs::write(work.path().join("manifest.json"), json))?;
     let parent = dest.parent().expect("artifacts/<key>");
     io(|| format!("creating {}", parent.display()), std::fs::create_dir_all(parent))?;
-    match plan.work.rename_to(dest) {
+    match work.rename_to(dest) {
         Ok(()) => Ok(true),
-        // Another build of the same key finished first: its entry is ours.
         Err(_) if verified(dest).is_some() => Ok(false),
         Err(e) => Err(BuildError::Io { context: format!("moving the artifact to {}", dest.display()), source: e }),
     }

@@ -44,6 +44,11 @@ impl BuildError {
     }
 }
 
+/// An I/O error of a build, with what the build was doing.
+pub(crate) fn io<T>(context: impl FnOnce() -> String, r: std::io::Result<T>) -> Result<T, BuildError> {
+    r.map_err(|source| BuildError::Io { context: context(), source })
+}
+
 impl From<ToolError> for BuildError {
     fn from(e: ToolError) -> Self {
         Self::of_tool(e, Path::new(""))

@@ -11,7 +11,7 @@ use crate::dupcheck::{self, Comparison, DefinitionReport, Status};
 use crate::extract::{self, Extract, ExtractError, Spec};
 use crate::inputs::{self, Role};
 use crate::leaves::{self, Signature};
-use crate::output::BuildError;
+use crate::output::{io, BuildError};
 use crate::tree::{self, Tree};
 use crate::{cache::WorkDir, toolchain};
 use std::collections::{BTreeMap, BTreeSet};
@@ -68,10 +68,6 @@ pub struct Plan {
     /// The tools headers' copies against the kernel's definitions.
     pub dup: Vec<DefinitionReport>,
     pub sanitize: bool,
-}
-
-fn io<T>(context: impl FnOnce() -> String, r: std::io::Result<T>) -> Result<T, BuildError> {
-    r.map_err(|source| BuildError::Io { context: context(), source })
 }
 
 fn write(path: &Path, text: &str) -> Result<(), BuildError> {

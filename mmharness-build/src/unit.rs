@@ -78,6 +78,22 @@ pub(crate) fn normalized_flags(plan: &Plan) -> String {
 
 pub const BINDGEN_VERSION: &str = "bindgen-0.72";
 
+/// The manifest of an artifact of `plan` under `key`, its files not yet hashed.
+pub fn manifest(plan: &Plan, key: String) -> Result<Manifest, ToolError> {
+    Ok(Manifest {
+        tree: plan.tree.root.clone(),
+        kernel_version: plan.tree.version.clone(),
+        capabilities: plan.capabilities.clone(),
+        key,
+        extracted: plan.extract.places(),
+        leaves: plan.leaves.iter().map(|s| s.name.clone()).chain(plan.macro_leaves.iter().cloned()).collect(),
+        flags: plan.flags.clone(),
+        compiler: toolchain::compiler()?.1.clone(),
+        warnings: plan.warnings(),
+        files: Default::default(),
+    })
+}
+
 impl Unit {
     pub fn new(plan: &Plan) -> Result<Self, ToolError> {
         let text = text(plan);
@@ -99,18 +115,7 @@ impl Unit {
             key.push(0);
         }
         let key = cache::sha256(&key);
-        let manifest = Manifest {
-            tree: plan.tree.root.clone(),
-            kernel_version: plan.tree.version.clone(),
-            capabilities: plan.capabilities.clone(),
-            key: key.clone(),
-            extracted: plan.extract.places(),
-            leaves: plan.leaves.iter().map(|s| s.name.clone()).chain(plan.macro_leaves.iter().cloned()).collect(),
-            flags: plan.flags.clone(),
-            compiler,
-            warnings: plan.warnings(),
-            files: Default::default(),
-        };
+        let manifest = manifest(plan, key.clone())?;
         Ok(Self { text, key, manifest })
     }
 }
