@@ -195,16 +195,8 @@ fn compile_support(plan: &Plan, work: &Path) -> Result<Vec<String>, BuildError> 
         jobs.push((cmd, format!("compiling {path} for the end-to-end runner"), format!("{name}.o")));
     }
     let objects = jobs.iter().map(|(_, _, o)| o.clone()).collect();
-    let mut jobs = jobs.into_iter().map(|(cmd, what, _)| (cmd, what)).peekable();
-    while jobs.peek().is_some() {
-        let pair: Vec<_> = jobs.by_ref().take(2).collect();
-        std::thread::scope(|s| {
-            let running: Vec<_> =
-                pair.into_iter().map(|(cmd, what)| s.spawn(move || toolchain::run(cmd, &what))).collect();
-            running.into_iter().try_for_each(|r| r.join().expect("a compile thread").map(drop))
-        })
-        .map_err(|e| BuildError::of_tool(e, &plan.tree.root))?;
-    }
+    let jobs = jobs.into_iter().map(|(cmd, what, _)| (cmd, what)).collect();
+    toolchain::run_parallel(jobs).map_err(|e| BuildError::of_tool(e, &plan.tree.root))?;
     Ok(objects)
 }
 

@@ -36,7 +36,10 @@ fn compile(work: &Path, flags: &[String], sanitize: bool) -> Result<(), BuildErr
     unit.args(flags).args(["-Wall", "-Wextra", "-c", "tu.c", "-o", "tu.o"]);
     let mut runner = toolchain::cc(work)?;
     runner.arg("-Immh").args(["-Wall", "-Wextra", "-c", "runner.c", "-o", "runner.o"]);
-    toolchain::run_both((unit, "compiling the extracted code"), (runner, "compiling the runner"))?;
+    toolchain::run_parallel(vec![
+        (unit, "compiling the extracted code".into()),
+        (runner, "compiling the runner".into()),
+    ])?;
 
     let mut link = toolchain::cc(work)?;
     // Unused helpers of the tools headers may reach symbols nobody links.
@@ -46,7 +49,7 @@ fn compile(work: &Path, flags: &[String], sanitize: bool) -> Result<(), BuildErr
     }
     let mut ar = toolchain::archiver()?;
     ar.current_dir(work).arg("crs").arg(format!("lib{LIB_NAME}.a")).arg("tu.o");
-    toolchain::run_both((link, "linking the runner"), (ar, "archiving the extracted code"))?;
+    toolchain::run_parallel(vec![(link, "linking the runner".into()), (ar, "archiving the extracted code".into())])?;
     for scratch in ["tu.o", "runner.o", "runner.c"] {
         let _ = std::fs::remove_file(work.join(scratch));
     }

@@ -147,18 +147,18 @@ pub fn run(mut cmd: Command, what: &str) -> Result<String, ToolError> {
     outcome(out, what)
 }
 
-/// Runs two commands at once (two cores, two compiles) and returns the
-/// first failure, if any.
-pub fn run_both(a: (Command, &str), b: (Command, &str)) -> Result<(), ToolError> {
-    let (mut ca, what_a) = a;
-    let (cb, what_b) = b;
-    std::thread::scope(|s| {
-        let other = s.spawn(move || run(cb, what_b));
-        let first = ca.output().map_err(|e| ToolError::Machine { what: what_a.to_string(), message: e.to_string() });
-        let first = first.and_then(|out| outcome(out, what_a));
-        let second = other.join().expect("a compile thread does not panic");
-        first.and(second).map(|_| ())
-    })
+/// Runs the commands two at a time (two cores, two compiles) and returns
+/// the first failure, if any.
+pub fn run_parallel(jobs: Vec<(Command, String)>) -> Result<(), ToolError> {
+    let mut jobs = jobs.into_iter().peekable();
+    while jobs.peek().is_some() {
+        let pair: Vec<_> = jobs.by_ref().take(2).collect();
+        std::thread::scope(|s| {
+            let running: Vec<_> = pair.into_iter().map(|(cmd, what)| s.spawn(move || run(cmd, &what))).collect();
+            running.into_iter().try_for_each(|r| r.join().expect("a compile thread does not panic").map(drop))
+        })?;
+    }
+    Ok(())
 }
 
 fn outcome(out: std::process::Output, what: &str) -> Result<String, ToolError> {
