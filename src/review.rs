@@ -76,11 +76,22 @@ fn subject_and_text(message: &str) -> (String, String) {
         let mime = part.ctype.mimetype.as_str();
         let textual = mime.starts_with("text/") || mime == "application/octet-stream" || mime.ends_with("patch");
         if part.subparts.is_empty() && textual {
-            text.push_str(&part.get_body().unwrap_or_default());
+            let body = part.get_body().unwrap_or_default();
+            let flowed = part.ctype.params.get("format").is_some_and(|f| f.eq_ignore_ascii_case("flowed"));
+            text.push_str(&if flowed { unstuffed(&body) } else { body });
             text.push('\n');
         }
     }
     (subject.split_whitespace().collect::<Vec<_>>().join(" "), text)
+}
+
+/// A `format=flowed` body without its space-stuffing (RFC 3676, 4.4): the
+/// mailer (Thunderbird's default) added a space before every line that
+/// began with one, so each diff context line has one too many. Soft line
+/// breaks are not joined: a wrapped diff line cannot be told from one that
+/// ends in a space, and `git apply` then names the hunk.
+fn unstuffed(body: &str) -> String {
+    body.split_inclusive('\n').map(|l| l.strip_prefix(' ').unwrap_or(l)).collect()
 }
 
 /// Where a patch starts: a `diff --git` line, or a traditional `--- ` line
@@ -407,6 +418,19 @@ index 1111111..2222222 100644
         let p = patches(&mail);
         assert_eq!(p.len(), 1);
         assert_eq!(p[0].text, PATCH);
+    }
+
+    /// Thunderbird sends `format=flowed` and stuffs a space before every
+    /// line that starts with one: each context line of the patch.
+    #[test]
+    fn a_format_flowed_mail_is_unstuffed() {
+        let stuffed: String =
+            PATCH.lines().map(|l| if l.starts_with(' ') { format!(" {l}\n") } else { format!("{l}\n") }).collect();
+        let mail = format!(
+            "Subject: [PATCH] x\nContent-Type: text/plain; charset=UTF-8; format=flowed\n\
+             Content-Transfer-Encoding: 7bit\n\n{stuffed}-- \n2.50.1\n"
+        );
+        assert_eq!(patches(&mail)[0].text, PATCH);
     }
 
     #[test]
