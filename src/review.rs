@@ -120,7 +120,9 @@ fn patch_in(text: &str) -> Option<String> {
         if l == "-- " || l == "--" {
             break;
         }
-        out.push_str(l);
+        // Mailers (Evolution, Outlook) send spaces as no-break spaces, the
+        // one that marks a context line included; kernel C has none.
+        out.push_str(&l.replace('\u{a0}', " "));
         out.push('\n');
     }
     Some(out)
@@ -429,6 +431,18 @@ index 1111111..2222222 100644
         let mail = format!(
             "Subject: [PATCH] x\nContent-Type: text/plain; charset=UTF-8; format=flowed\n\
              Content-Transfer-Encoding: 7bit\n\n{stuffed}-- \n2.50.1\n"
+        );
+        assert_eq!(patches(&mail)[0].text, PATCH);
+    }
+
+    /// Evolution's quoted-printable `=C2=A0` in place of a context line's space.
+    #[test]
+    fn no_break_spaces_of_a_mailer_are_spaces_again() {
+        let nbsp: String =
+            PATCH.lines().map(|l| l.strip_prefix(' ').map_or(format!("{l}\n"), |r| format!("=C2=A0{r}\n"))).collect();
+        let mail = format!(
+            "Subject: [PATCH] x\nContent-Type: text/plain; charset=UTF-8\n\
+             Content-Transfer-Encoding: quoted-printable\n\n{nbsp}-- \n2.50.1\n"
         );
         assert_eq!(patches(&mail)[0].text, PATCH);
     }
