@@ -13,6 +13,20 @@ use std::process::Command;
 pub struct Patch {
     pub subject: String,
     pub text: String,
+    /// For each line of `text`, the line of the input (1-based) it was
+    /// read from; none where the mail carried it encoded (quoted-printable,
+    /// base64), whose lines are not the input's.
+    pub input_lines: Vec<Option<usize>>,
+}
+
+impl Patch {
+    /// Where line `n` (1-based) of the patch is, in the reader's terms.
+    pub fn where_is(&self, n: usize) -> String {
+        match self.input_lines.get(n.wrapping_sub(1)).copied().flatten() {
+            Some(at) => format!("line {at} of the input"),
+            None => format!("line {n} of the patch as decoded from the mail"),
+        }
+    }
 }
 
 /// The number of `>` quote levels at the start of a line (`> > diff`).
@@ -47,42 +61,66 @@ fn is_mbox_separator(line: &str) -> bool {
     words.nth(4).is_some() && year.is_some_and(|y| y.len() == 4 && y.bytes().all(|c| c.is_ascii_digit()))
 }
 
-/// The messages of an mbox, or the whole input when it is one.
-fn messages(input: &str) -> Vec<String> {
-    let mut out = vec![String::new()];
-    for line in input.split_inclusive('\n') {
+/// The messages of an mbox, or the whole input when it is one, each with
+/// the number of input lines before it.
+fn messages(input: &str) -> Vec<(usize, String)> {
+    let mut out = vec![(0, String::new())];
+    for (i, line) in input.split_inclusive('\n').enumerate() {
         if is_mbox_separator(line.trim_end()) {
-            out.push(String::new());
+            out.push((i + 1, String::new()));
             continue;
         }
-        out.last_mut().expect("one message at least").push_str(line);
+        out.last_mut().expect("one message at least").1.push_str(line);
     }
-    out.retain(|m| !m.trim().is_empty());
+    out.retain(|(_, m)| !m.trim().is_empty());
     out
 }
 
-/// A message's subject and its text: every text part (a patch attached as
-/// `text/x-patch` included), decoded from quoted-printable or base64 and
-/// from its charset. Input that does not start with mail headers is a bare
-/// patch.
-fn subject_and_text(message: &str) -> (String, String) {
+/// A message's subject, its text, and whether any of that text was
+/// encoded: every text part (a patch attached as `text/x-patch` included),
+/// decoded from quoted-printable or base64 and from its charset. Input that
+/// does not start with mail headers is a bare patch.
+fn subject_and_text(message: &str) -> (String, String, bool) {
     let first = message.lines().next().unwrap_or("");
     let header = first.split_once(':').is_some_and(|(k, _)| !k.is_empty() && !k.contains(' '));
     let parsed = if header { mailparse::parse_mail(message.as_bytes()).ok() } else { None };
-    let Some(mail) = parsed else { return (String::new(), message.to_string()) };
+    let Some(mail) = parsed else { return (String::new(), message.to_string(), false) };
     let subject = mail.headers.get_first_value("Subject").unwrap_or_default();
     let mut text = String::new();
+    let mut encoded = false;
     for part in mail.parts() {
         let mime = part.ctype.mimetype.as_str();
         let textual = mime.starts_with("text/") || mime == "application/octet-stream" || mime.ends_with("patch");
         if part.subparts.is_empty() && textual {
             let body = part.get_body().unwrap_or_default();
+            let cte = part.headers.get_first_value("Content-Transfer-Encoding").unwrap_or_default();
+            encoded |= ["quoted-printable", "base64"].iter().any(|e| cte.trim().eq_ignore_ascii_case(e));
             let flowed = part.ctype.params.get("format").is_some_and(|f| f.eq_ignore_ascii_case("flowed"));
             text.push_str(&if flowed { unstuffed(&body) } else { body });
             text.push('\n');
         }
     }
-    (subject.split_whitespace().collect::<Vec<_>>().join(" "), text)
+    (subject.split_whitespace().collect::<Vec<_>>().join(" "), text, encoded)
+}
+
+/// The input line of each line of a patch taken from `message` (which
+/// starts after `before` input lines): each found in order among the
+/// message's own lines, as it is or quoted, stuffed or with no-break spaces.
+fn input_lines(patch: &str, message: &str, before: usize) -> Vec<Option<usize>> {
+    let raw: Vec<&str> = message.lines().collect();
+    let same = |r: &str, l: &str| {
+        let r = unquote(r, quote_depth(r));
+        [r, r.strip_prefix(' ').unwrap_or(r)].iter().any(|r| r.replace('\u{a0}', " ") == l)
+    };
+    let mut next = 0;
+    patch
+        .lines()
+        .map(|l| {
+            let found = (next..raw.len()).find(|&i| same(raw[i], l))?;
+            next = found + 1;
+            Some(before + found + 1)
+        })
+        .collect()
 }
 
 /// A `format=flowed` body without its space-stuffing (RFC 3676, 4.4): the
@@ -143,9 +181,11 @@ fn series_number(subject: &str) -> Option<u32> {
 pub fn patches(input: &str) -> Vec<Patch> {
     let mut out: Vec<Patch> = messages(input)
         .iter()
-        .filter_map(|m| {
-            let (subject, text) = subject_and_text(m);
-            patch_in(&text).map(|text| Patch { subject, text })
+        .filter_map(|(before, m)| {
+            let (subject, text, encoded) = subject_and_text(m);
+            let text = patch_in(&text)?;
+            let input_lines = if encoded { vec![None; text.lines().count()] } else { input_lines(&text, m, *before) };
+            Some(Patch { subject, text, input_lines })
         })
         .collect();
     // A stable sort: messages without a number keep their mbox order.
@@ -213,16 +253,27 @@ pub fn touched(patch: &str) -> Vec<String> {
     v
 }
 
+/// The file a `+++ ` line names, without its side prefix.
+fn new_side(line: &str) -> Option<String> {
+    let rest = line.strip_prefix("+++ ")?;
+    strip_side(&git_path(rest.split('\t').next().unwrap_or(rest)).0)
+}
+
+/// A hunk header as it is shown: `@@ -3,3 +3,3 @@`.
+fn hunk_header(l: &str) -> String {
+    l.split("@@").nth(1).map_or(l.to_string(), |h| format!("@@{h}@@"))
+}
+
 /// The hunk header at or before `line` (1-based) of a patch, with its file.
 fn hunk_at(patch: &str, line: usize) -> Option<(String, String)> {
     let mut file = String::new();
     let mut hunk = None;
     for (i, l) in patch.lines().enumerate() {
-        if let Some(f) = l.strip_prefix("+++ b/") {
-            file = f.to_string();
+        if let Some(f) = new_side(l) {
+            file = f;
         }
         if l.starts_with("@@") {
-            hunk = Some((file.clone(), l.split("@@").nth(1).map_or(l.to_string(), |h| format!("@@{h}@@"))));
+            hunk = Some((file.clone(), hunk_header(l)));
         }
         if i + 1 >= line {
             break;
@@ -231,42 +282,87 @@ fn hunk_at(patch: &str, line: usize) -> Option<(String, String)> {
     hunk
 }
 
-/// The hunk of `file` whose old range holds `line`.
-fn hunk_for_file_line(patch: &str, file: &str, line: usize) -> Option<String> {
+/// The hunk of `file` whose old range holds `line`, and its patch line.
+fn hunk_for_file_line(patch: &str, file: &str, line: usize) -> Option<(String, usize)> {
     let mut in_file = false;
-    for l in patch.lines() {
-        if let Some(f) = l.strip_prefix("+++ b/") {
+    for (i, l) in patch.lines().enumerate() {
+        if let Some(f) = new_side(l) {
             in_file = f == file;
         }
         if in_file && l.starts_with("@@ -") {
             let start: usize = l[4..].split([',', ' ']).next()?.parse().ok()?;
             if start <= line + 3 && line <= start + 3 {
-                return Some(l.split("@@").nth(1).map_or(l.to_string(), |h| format!("@@{h}@@")));
+                return Some((hunk_header(l), i + 1));
             }
         }
     }
     None
 }
 
-/// git's complaint, turned into one sentence naming the hunk and why.
+/// git's complaint, turned into one sentence naming the hunk, where it is
+/// in the input, and why.
 pub fn explain_failure(patch: &Patch, git_stderr: &str) -> String {
     let first = git_stderr.lines().find(|l| l.starts_with("error:")).unwrap_or(git_stderr.trim());
     let why = first.trim_start_matches("error: ");
     if let Some(n) = why.strip_prefix("corrupt patch at line ").and_then(|n| n.trim().parse::<usize>().ok()) {
         let at = hunk_at(&patch.text, n).map_or("its first hunk".into(), |(f, h)| format!("hunk `{h}` of {f}"));
         return format!(
-            "the patch does not apply: {at} is corrupt at patch line {n} (its line counts do not match its lines: \
-             a quoted or partial hunk, or lines lost to the mailer)"
+            "the patch does not apply: {at} is corrupt at {} (its line counts do not match its lines: \
+             a quoted or partial hunk, or lines lost to the mailer)",
+            patch.where_is(n)
         );
     }
     if let Some(rest) = why.strip_prefix("patch failed: ") {
         if let Some((file, line)) = rest.rsplit_once(':') {
             let hunk = line.trim().parse().ok().and_then(|l| hunk_for_file_line(&patch.text, file, l));
-            let at = hunk.map_or(format!("{file} at line {line}"), |h| format!("hunk `{h}` of {file}"));
+            let at = hunk.map_or(format!("{file} at line {line}"), |(h, n)| {
+                format!("hunk `{h}` of {file} ({})", patch.where_is(n))
+            });
             return format!("the patch does not apply: {at}: its context is not in this tree");
         }
     }
     format!("the patch does not apply: {why}")
+}
+
+/// A tree unpacked in part from a package (the default tree), and the
+/// files a patch touches that it does not hold.
+#[derive(Debug, PartialEq, Eq, serde::Serialize)]
+pub struct PartialTree {
+    pub package: String,
+    pub version: String,
+    /// What the tree holds of the kernel source.
+    pub holds: Vec<String>,
+    /// Touched by the patch, not held: their hunks cannot be judged here.
+    pub missing: Vec<String>,
+}
+
+/// Where `tree` is a tree unpacked in part and the patches touch files it
+/// does not hold: which. None for a whole tree, or a patch within it.
+pub fn partial_tree(tree: &Path, patches: &[Patch]) -> Option<PartialTree> {
+    let record = mmharness_build::fetch::unpacked_record(tree)?;
+    let held =
+        |f: &str| record.paths.iter().any(|p| f == p || f.strip_prefix(p.as_str()).is_some_and(|r| r.starts_with('/')));
+    let mut missing: Vec<String> = patches.iter().flat_map(|p| touched(&p.text)).filter(|f| !held(f)).collect();
+    missing.sort();
+    missing.dedup();
+    (!missing.is_empty()).then_some(PartialTree {
+        package: record.package,
+        version: record.version,
+        holds: record.paths,
+        missing,
+    })
+}
+
+/// An error of the overlay's side, in the reader's terms: the side and the
+/// kernel files, not the temporary path, which is gone when it is read.
+pub fn on_side(e: anyhow::Error, overlay: &Path, side: &str) -> anyhow::Error {
+    let p = overlay.display().to_string();
+    let text = format!("{e:#}")
+        .replace(&format!("building {p}: "), "")
+        .replace(&format!(" for {p}"), "")
+        .replace(&format!("{p}/"), "")
+        .replace(&p, side);
+    anyhow::anyhow!("{side}: {text}")
 }
 
 fn git_apply(dir: &Path, patch: &Path, args: &[&str]) -> Result<(bool, String)> {
@@ -573,26 +669,88 @@ index 1111111..2222222 100644
         let Err(e) = apply(tree.path(), &patches(PATCH), &[]) else { panic!("applied") };
         assert_eq!(
             e.to_string(),
-            "the patch does not apply: hunk `@@ -3,3 +3,3 @@` of mm/util.c: its context is not in this tree; \
-             nor is it already in the tree: reverted, hunk `@@ -3,3 +3,3 @@` of mm/util.c: its context is not in this tree"
+            "the patch does not apply: hunk `@@ -3,3 +3,3 @@` of mm/util.c (line 5 of the input): its context is \
+             not in this tree; nor is it already in the tree: reverted, hunk `@@ -3,3 +3,3 @@` of mm/util.c \
+             (line 5 of the input): its context is not in this tree"
         );
     }
 
+    /// git counts lines of the patch it was given; the reader has the mail.
     #[test]
-    fn a_corrupt_hunk_is_named() {
-        let p = Patch { subject: String::new(), text: PATCH.to_string() };
-        let msg = explain_failure(&p, "error: corrupt patch at line 8\n");
-        assert!(msg.contains("hunk `@@ -3,3 +3,3 @@` of mm/util.c is corrupt"), "{msg}");
+    fn a_corrupt_hunk_is_named_by_its_line_in_the_mail() {
+        let mail = format!("Subject: [PATCH] x\n\nSome words.\n\n---\n{PATCH}");
+        let p = &patches(&mail)[0];
+        // Patch line 8 is ` }`: line 13 of the mail, after 5 lines of it.
+        let msg = explain_failure(p, "error: corrupt patch at line 8\n");
+        assert!(msg.contains("hunk `@@ -3,3 +3,3 @@` of mm/util.c is corrupt at line 13 of the input"), "{msg}");
+    }
+
+    #[test]
+    fn a_quoted_printable_mail_names_the_line_of_the_decoded_patch() {
+        let mail = format!(
+            "Subject: [PATCH] x\nContent-Type: text/plain\nContent-Transfer-Encoding: quoted-printable\n\n{}",
+            PATCH.replace("return b;", "return b; /* =3D */")
+        );
+        let msg = explain_failure(&patches(&mail)[0], "error: corrupt patch at line 8\n");
+        assert!(msg.contains("is corrupt at line 8 of the patch as decoded from the mail"), "{msg}");
     }
 
     #[test]
     fn a_hunk_whose_context_is_missing_is_named() {
-        let p = Patch { subject: String::new(), text: PATCH.to_string() };
-        let msg = explain_failure(&p, "error: patch failed: mm/util.c:3\nerror: mm/util.c: patch does not apply\n");
+        let p = &patches(PATCH)[0];
+        let msg = explain_failure(p, "error: patch failed: mm/util.c:3\nerror: mm/util.c: patch does not apply\n");
         assert_eq!(
             msg,
-            "the patch does not apply: hunk `@@ -3,3 +3,3 @@` of mm/util.c: its context is not in this tree"
+            "the patch does not apply: hunk `@@ -3,3 +3,3 @@` of mm/util.c (line 5 of the input): \
+             its context is not in this tree"
         );
+    }
+
+    /// A quilt diff names its file on a `+++ a/` line.
+    #[test]
+    fn a_quilt_hunk_whose_context_is_missing_is_named() {
+        let quilt =
+            "--- a/mm/util.c~fix\n+++ a/mm/util.c\n@@ -3,3 +3,3 @@ int f(void)\n {\n-\treturn a;\n+\treturn b;\n }\n";
+        let msg = explain_failure(&patches(quilt)[0], "error: patch failed: mm/util.c:3\n");
+        assert!(msg.contains("hunk `@@ -3,3 +3,3 @@` of mm/util.c (line 3 of the input)"), "{msg}");
+    }
+
+    #[test]
+    fn an_error_of_the_patched_side_names_the_side_and_the_kernel_file_not_the_overlay() {
+        let overlay = Path::new("/tmp/mmharness-overlay-Ab12Cd");
+        let e = anyhow::anyhow!(
+            "compiling the extracted code failed for /tmp/mmharness-overlay-Ab12Cd:\n\
+             /tmp/mmharness-overlay-Ab12Cd/mm/util.c:1400:2: error: #error planted"
+        )
+        .context("building /tmp/mmharness-overlay-Ab12Cd");
+        assert_eq!(
+            on_side(e, overlay, "the tree with the patch applied").to_string(),
+            "the tree with the patch applied: compiling the extracted code failed:\n\
+             mm/util.c:1400:2: error: #error planted"
+        );
+    }
+
+    /// The default tree is a package unpacked in part: a patch to a file it
+    /// leaves out cannot be judged there, and the reader is told.
+    #[test]
+    fn a_patch_touching_files_a_partial_tree_lacks_is_told_so() {
+        let place = tempfile::tempdir().unwrap();
+        let root = place.path().join("tree");
+        std::fs::create_dir_all(root.join("mm")).unwrap();
+        let record = serde_json::json!({
+            "package": "linux-source-7.3", "version": "7.3.4-1", "sha256": "", "deb": "",
+            "paths": ["Makefile", "include", "mm"], "files": {}
+        });
+        std::fs::write(place.path().join("manifest.json"), record.to_string()).unwrap();
+        let doc = PATCH.replace("mm/util.c", "Documentation/mm/x.rst");
+        let p = patches(&format!("{PATCH}{doc}"));
+        let partial = partial_tree(&root, &p).unwrap();
+        assert_eq!(
+            (partial.package.as_str(), partial.missing),
+            ("linux-source-7.3", vec!["Documentation/mm/x.rst".to_string()])
+        );
+        assert_eq!(partial_tree(&root, &patches(PATCH)), None, "a patch within the tree");
+        assert_eq!(partial_tree(place.path(), &p), None, "not a tree unpacked from a package");
     }
 
     #[test]

@@ -436,7 +436,7 @@ impl Place {
     }
 
     fn manifest(&self) -> Option<TreeManifest> {
-        std::fs::read_to_string(self.dir.join("manifest.json")).ok().and_then(|t| serde_json::from_str(&t).ok())
+        manifest_in(&self.dir)
     }
 
     fn fetched(&self, manifest: TreeManifest, changed: bool, damage: Option<String>) -> FetchedTree {
@@ -454,6 +454,16 @@ impl Place {
     fn staging_prefix(&self) -> String {
         format!("unpack-{}_", self.package)
     }
+}
+
+fn manifest_in(dir: &Path) -> Option<TreeManifest> {
+    std::fs::read_to_string(dir.join("manifest.json")).ok().and_then(|t| serde_json::from_str(&t).ok())
+}
+
+/// The record of `root` when it is a tree this module unpacked from a
+/// package: it holds only the record's `paths` of the kernel source.
+pub fn unpacked_record(root: &Path) -> Option<TreeManifest> {
+    (root.file_name()? == "tree").then(|| manifest_in(root.parent()?)).flatten()
 }
 
 /// The tree of `linux-source-<series>` if the cache holds it intact, by

@@ -71,6 +71,9 @@ fn bind(plan: &Plan, tu: &Path, dest: &Path) -> Result<(), BuildError> {
         // The encoding's types are the tree-independent ones of `abi`.
         .blocklist_type("mmh_.*")
         .raw_line("pub use mmharness_build::abi::*;")
+        // rustfmt would read the rustfmt.toml of whatever directory the
+        // build runs in: the bindings must not depend on it.
+        .formatter(bindgen::Formatter::None)
         .allowlist_var("PAGE_SHIFT")
         .derive_default(true);
     for t in ["mmap_action", "vm_area_desc", "vm_area_struct", "vm_operations_struct", "mm_struct", "mmap_action_type"]

@@ -21,23 +21,27 @@ pub struct StructLayout {
 /// The structs `diff` and `review` compare.
 pub const WATCHED: &[&str] = &["mmap_action", "vm_area_desc", "vm_area_struct", "vm_operations_struct", "mm_struct"];
 
-fn number_before_usize(line: &str) -> Option<u64> {
-    let end = line.rfind("usize]")?;
-    let start = line[..end].rfind(|c: char| !c.is_ascii_digit())? + 1;
-    line[start..end].parse().ok()
+/// The number before the first `usize]` in `text`: `... - 36usize]`.
+fn number_before_usize(text: &str) -> Option<u64> {
+    let end = text.find("usize]")?;
+    let start = text[..end].rfind(|c: char| !c.is_ascii_digit())? + 1;
+    text[start..end].parse().ok()
 }
 
-/// Reads bindgen's `["Size of X"]` and `["Offset of field: X::f"]` lines.
+/// Reads bindgen's `["Size of X"]` and `["Offset of field: X::f"]`
+/// assertions wherever they are, on one line or wrapped over several: the
+/// formatting depends on rustfmt and its configuration, the layout does not.
 pub fn parse(bindings: &str) -> Layouts {
     let mut l = Layouts::default();
-    for line in bindings.lines().map(str::trim) {
-        if let Some(rest) = line.strip_prefix("[\"Size of ") {
-            if let (Some(name), Some(n)) = (rest.split('"').next(), number_before_usize(line)) {
+    for (at, _) in bindings.match_indices("[\"") {
+        let rest = &bindings[at + 2..];
+        if let Some(rest) = rest.strip_prefix("Size of ") {
+            if let (Some(name), Some(n)) = (rest.split('"').next(), number_before_usize(rest)) {
                 l.structs.entry(name.to_string()).or_default().size = Some(n);
             }
-        } else if let Some(rest) = line.strip_prefix("[\"Offset of field: ") {
+        } else if let Some(rest) = rest.strip_prefix("Offset of field: ") {
             let path = rest.split('"').next().unwrap_or_default();
-            if let (Some((name, field)), Some(n)) = (path.split_once("::"), number_before_usize(line)) {
+            if let (Some((name, field)), Some(n)) = (path.split_once("::"), number_before_usize(rest)) {
                 l.structs.entry(name.to_string()).or_default().fields.push((field.to_string(), n));
             }
         }
@@ -156,6 +160,21 @@ mod tests {
         let s = &l.structs["mmap_action"];
         assert_eq!(s.size, Some(48));
         assert_eq!(s.fields, vec![("type_".to_string(), 32), ("error_hook".to_string(), 40)]);
+    }
+
+    /// rustfmt wraps an assertion longer than its `max_width` (100 unless a
+    /// rustfmt.toml of the working directory says otherwise), and bindgen
+    /// leaves it on one line without rustfmt: the layout is the same.
+    #[test]
+    fn an_assertion_wrapped_over_lines_reads_the_same() {
+        let wrapped = r#"
+    ["Offset of field: mmap_action::error_override"]
+        [::std::mem::offset_of!(mmap_action, error_override) - 36usize];
+    ["Size of mmap_action"][::std::mem::size_of::<mmap_action>() - 40usize];"#;
+        let one_line = B.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert_eq!(parse(&one_line).structs["mmap_action"].size, Some(40));
+        let s = &parse(wrapped).structs["mmap_action"];
+        assert_eq!((s.size, s.fields.clone()), (Some(40), vec![("error_override".to_string(), 36)]));
     }
 
     #[test]

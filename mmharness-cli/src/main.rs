@@ -385,31 +385,57 @@ fn review(patch: PathBuf, kernel: Option<PathBuf>, json: bool, entries: &[Entry]
         let base = Plan::new(&tree, &cache, sanitize)?;
         let read = base.inputs();
         let skipped = review::out_of_scope(&tree.root, &patches, &read);
+        let partial = review::partial_tree(&tree.root, &patches);
         let (overlay, applied) = review::apply(&tree.root, &patches, &read)?;
-        let patched = Plan::new(&Tree::open(overlay.path())?, &cache, sanitize)?;
-        check_dup::require_consistent(&patched)?;
-        let (tree_run, patched_run) =
-            (compare::run_tree(base, &cache, entries)?, compare::run_tree(patched, &cache, entries)?);
+        let side = match applied {
+            review::Applied::Forward { .. } => "with the patch applied",
+            review::Applied::Reverted { .. } => "with the patch reverted",
+        };
+        let patched_run = (|| {
+            let patched = Plan::new(&Tree::open(overlay.path())?, &cache, sanitize)?;
+            check_dup::require_consistent(&patched)?;
+            compare::run_tree(patched, &cache, entries)
+        })()
+        .map_err(|e| review::on_side(e, overlay.path(), &format!("the tree {side}")))?;
+        let tree_run = compare::run_tree(base, &cache, entries)?;
+        // The overlay is gone when this is read: its side is named by the tree.
         let (how, c) = match applied {
-            review::Applied::Forward { whitespace_fallback } => (
-                format!("applied to {}{}", tree.root.display(), ws_note(whitespace_fallback)),
-                compare::compare(&tree_run, &patched_run),
-            ),
-            review::Applied::Reverted { whitespace_fallback } => (
-                format!(
+            review::Applied::Forward { whitespace_fallback } => {
+                let mut c = compare::compare(&tree_run, &patched_run);
+                c.after = format!("{}, {side}", c.before);
+                (format!("applied to {}{}", tree.root.display(), ws_note(whitespace_fallback)), c)
+            }
+            review::Applied::Reverted { whitespace_fallback } => {
+                let mut c = compare::compare(&patched_run, &tree_run);
+                c.before = format!("{}, {side}", c.after);
+                let how = format!(
                     "{} already contains it: compared with the patch reverted{}",
                     tree.root.display(),
                     ws_note(whitespace_fallback)
-                ),
-                compare::compare(&patched_run, &tree_run),
-            ),
+                );
+                (how, c)
+            }
         };
         let subjects: Vec<&str> = patches.iter().map(|p| p.subject.as_str()).collect();
         if json {
-            let doc = serde_json::json!({ "patches": subjects, "how": how, "not_in_scope": skipped, "comparison": c });
+            let doc = serde_json::json!({
+                "patches": subjects, "how": how, "not_in_scope": skipped, "partial_tree": partial, "comparison": c
+            });
             println!("{}", serde_json::to_string_pretty(&doc)?);
         } else {
-            println!("{} patch(es): {}\n{how}", patches.len(), subjects.join("; "));
+            let named: Vec<&str> =
+                subjects.iter().map(|s| if s.is_empty() { "(a bare diff: no subject)" } else { s }).collect();
+            let n = patches.len();
+            println!("{n} patch{}: {}\n{how}", if n == 1 { "" } else { "es" }, named.join("; "));
+            if let Some(p) = &partial {
+                println!(
+                    "the tree is {} {} unpacked in part ({}): it lacks {}; give --kernel a whole tree to judge them",
+                    p.package,
+                    p.version,
+                    p.holds.join(" "),
+                    p.missing.join(" ")
+                );
+            }
             if !skipped.is_empty() {
                 println!("not in scope, not applied (the build does not read them): {}", skipped.join(" "));
             }
