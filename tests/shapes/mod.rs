@@ -202,6 +202,33 @@ pub fn rmap_unlock_in_vma_c(path: &str, text: &str) -> String {
     apply(text, edits)
 }
 
+/// `vm_operations_struct` loses its `mapped` member, and mm/util.c
+/// `call_vma_mapped()` and its call in `mmap_action_finish`: before 7.1 a
+/// driver learnt of success only through the action's `success_hook`.
+pub fn no_vm_ops_mapped(path: &str, text: &str) -> String {
+    let f = lexed(path, text);
+    let l = &f.lexed;
+    let mut edits = Vec::new();
+    if let Some(body) = struct_body(&f, "vm_operations_struct") {
+        // `int (*mapped)(...);`: from after the previous member to its `;`.
+        if let Some(name) =
+            (body.start + 2..body.end).find(|&i| l.is(i - 2, "(") && l.is(i - 1, "*") && l.is(i, "mapped"))
+        {
+            let start = (body.start..name).rev().find(|&i| l.is(i, ";") || l.is(i, "{")).unwrap() + 1;
+            let end = statement_end(&f, name);
+            edits.push((span(&f, l.next_code(start)..end + 1), String::new()));
+        }
+    }
+    for item in f.definitions("call_vma_mapped") {
+        edits.push((item.lines.clone(), String::new()));
+    }
+    for i in find_in(&f, "mmap_action_finish", &["call_vma_mapped"]) {
+        let stmt = (0..i).rev().find(|&j| l.is(j, "if")).expect("if (!err) err = call_vma_mapped(vma);");
+        edits.push((span(&f, stmt..statement_end(&f, i) + 1), String::new()));
+    }
+    apply(text, edits)
+}
+
 /// The first `;` at or after token `i`.
 fn statement_end(f: &File, i: usize) -> usize {
     (i..f.lexed.tokens.len()).find(|&j| f.lexed.is(j, ";")).expect("a statement's end")
@@ -293,14 +320,21 @@ pub fn v7_0(tree: &Path) -> Shape {
 type Rewrite = fn(&str, &str) -> String;
 
 fn files_7_0(tree: &Path) -> Vec<(&'static str, String)> {
-    let types: &[Rewrite] = &[const_desc_members, write_const_desc_members, hook_members];
-    let util: &[Rewrite] =
-        &[write_const_desc_members, void_prepare, action_vma_complete, rmap_unlock_in_vma_c, hooks_in_finish_returning];
+    let types: &[Rewrite] = &[const_desc_members, write_const_desc_members, hook_members, no_vm_ops_mapped];
+    let util: &[Rewrite] = &[
+        write_const_desc_members,
+        void_prepare,
+        action_vma_complete,
+        rmap_unlock_in_vma_c,
+        hooks_in_finish_returning,
+        no_vm_ops_mapped,
+    ];
+    let mm_h: &[Rewrite] = &[void_prepare, action_vma_complete, no_vm_ops_mapped];
     vec![
         (TYPE_FILES[0], rewritten(tree, TYPE_FILES[0], types)),
         (TYPE_FILES[1], rewritten(tree, TYPE_FILES[1], types)),
         ("mm/util.c", rewritten(tree, "mm/util.c", util)),
-        ("include/linux/mm.h", rewritten(tree, "include/linux/mm.h", &[void_prepare, action_vma_complete])),
+        ("include/linux/mm.h", rewritten(tree, "include/linux/mm.h", mm_h)),
         ("drivers/char/mem.c", rewritten(tree, "drivers/char/mem.c", &[devmem_error_hook])),
     ]
 }
@@ -313,22 +347,26 @@ fn overlay(name: &'static str, tree: &Path, files: &[(&'static str, String)]) ->
 /// The 7.1 shape: 7.2's prototypes and members, with the hooks where 7.2
 /// has `error_override`.
 pub fn v7_1(tree: &Path) -> Shape {
-    overlay("7.1", tree, &files_7_1(tree, &[hook_members]))
+    overlay("7.1", tree, &files_7_1(tree, &[hook_members], &[hooks_in_finish]))
 }
 
-fn files_7_1(tree: &Path, types: &[Rewrite]) -> Vec<(&'static str, String)> {
+fn files_7_1(tree: &Path, types: &[Rewrite], util: &[Rewrite]) -> Vec<(&'static str, String)> {
     vec![
         (TYPE_FILES[0], rewritten(tree, TYPE_FILES[0], types)),
         (TYPE_FILES[1], rewritten(tree, TYPE_FILES[1], types)),
-        ("mm/util.c", rewritten(tree, "mm/util.c", &[write_const_desc_members, hooks_in_finish])),
+        ("mm/util.c", rewritten(tree, "mm/util.c", &[&[write_const_desc_members as Rewrite], util].concat())),
         ("drivers/char/mem.c", rewritten(tree, "drivers/char/mem.c", &[devmem_error_hook])),
     ]
 }
 
 /// The 7.0.y stable shape: 7.1's prototypes backported onto 7.0, whose
-/// descriptor members are still const and whose hooks are still there.
+/// descriptor members are still const, whose hooks are still there and
+/// whose `vm_operations_struct` has no `mapped` (a 7.1 feature, not a fix).
 pub fn v7_0_stable(tree: &Path) -> Shape {
-    overlay("7.0.y", tree, &files_7_1(tree, &[const_desc_members, write_const_desc_members, hook_members]))
+    let types: &[Rewrite] = &[const_desc_members, write_const_desc_members, hook_members, no_vm_ops_mapped];
+    let mut files = files_7_1(tree, types, &[hooks_in_finish, no_vm_ops_mapped]);
+    files.push(("include/linux/mm.h", rewritten(tree, "include/linux/mm.h", &[no_vm_ops_mapped])));
+    overlay("7.0.y", tree, &files)
 }
 
 /// The 6.19 shape: 7.0's, with `tools/testing/vma` a single
