@@ -123,7 +123,7 @@ fn the_7_0_stable_shape_with_const_members_and_no_mapped_checks_success_through_
 }
 
 /// 7.0 and 6.19: a void prepare, `mmap_action_complete(action, vma)`, the
-/// rmap lock in mm/vma.c, no `mapped`. What differs from the catalogue is
+/// rmap lock in mm/vma.c, no `mapped`, no simple I/O remap or kernel pages. What differs from the catalogue is
 /// the two behaviour changes since, never a gate.
 fn assert_void_prepare_era(shape: shapes::Shape, caps: &str) {
     let (art, rows) = build_and_run(&shape);
@@ -168,15 +168,44 @@ fn assert_void_prepare_era(shape: shapes::Shape, caps: &str) {
                 "remap_outside_the_vma_fails_prepare_with_efault",
                 "partial_remap_of_a_cow_mapping_fails_prepare_with_einval",
                 "io_remap_outside_the_vma_fails_prepare_with_efault",
-                "simple_ioremap_with_pgoff_that_no_longer_fits_fails_prepare_with_einval",
-                "simple_ioremap_smaller_than_the_vma_fails_prepare_with_einval",
-                "simple_ioremap_wrapping_physical_memory_fails_prepare_with_einval",
-                "simple_ioremap_with_pgoff_past_the_region_fails_prepare_with_einval",
-                "map_kernel_pages_outside_the_vma_fails_prepare_with_efault",
                 "unknown_action_type_warns_and_fails_prepare_with_einval",
                 "compat_vma_mmap_remap_outside_the_vma_fails_with_efault",
                 "compat_vma_mmap_partial_cow_remap_fails_with_einval",
             ],
+        ),
+        // The action types 7.1 added.
+        (
+            "the tree lacks simple_ioremap",
+            vec![
+                "simple_ioremap_that_fits_succeeds",
+                "simple_ioremap_with_pgoff_maps_from_that_page",
+                "simple_ioremap_counts_the_offset_into_its_first_page",
+                "cow_simple_ioremap_remaps_the_whole_vma_and_sets_pgoff_to_the_pfn",
+                "simple_ioremap_remap_failure_unmaps",
+                "simple_ioremap_reaching_complete_warns_returns_einval_and_unmaps",
+            ],
+        ),
+        (
+            "the tree lacks simple_ioremap, prepare_desc",
+            vec![
+                "simple_ioremap_with_pgoff_that_no_longer_fits_fails_prepare_with_einval",
+                "simple_ioremap_smaller_than_the_vma_fails_prepare_with_einval",
+                "simple_ioremap_wrapping_physical_memory_fails_prepare_with_einval",
+                "simple_ioremap_with_pgoff_past_the_region_fails_prepare_with_einval",
+            ],
+        ),
+        (
+            "the tree lacks map_kernel_pages",
+            vec![
+                "map_kernel_pages_succeeds_without_a_warn",
+                "map_kernel_pages_on_a_pfnmap_warns",
+                "map_kernel_pages_without_the_mmap_lock_warns",
+                "map_kernel_pages_insert_failure_with_override_returns_override_and_unmaps",
+            ],
+        ),
+        (
+            "the tree lacks map_kernel_pages, prepare_desc",
+            vec!["map_kernel_pages_outside_the_vma_fails_prepare_with_efault"],
         ),
         (
             "decided in mm/vma.c on this tree (rmap_unlock)",
@@ -199,8 +228,8 @@ fn assert_void_prepare_era(shape: shapes::Shape, caps: &str) {
 fn the_7_0_shape_builds_and_differs_only_where_its_behaviour_does() {
     assert_void_prepare_era(
         shapes::v7_0(&tree_7_2().root),
-        "error_hook success_hook complete_action_vma desc_vma_flags io_remap simple_ioremap \
-         map_kernel_pages split_tools_headers nommu_variants devmem compat_vma_mmap unmap_on_error",
+        "error_hook success_hook complete_action_vma desc_vma_flags io_remap split_tools_headers nommu_variants \
+         devmem compat_vma_mmap unmap_on_error",
     );
 }
 
@@ -208,8 +237,8 @@ fn the_7_0_shape_builds_and_differs_only_where_its_behaviour_does() {
 fn the_6_19_shape_with_one_tools_header_builds_as_7_0_does() {
     assert_void_prepare_era(
         shapes::v6_19(&tree_7_2().root),
-        "error_hook success_hook complete_action_vma desc_vma_flags io_remap simple_ioremap \
-         map_kernel_pages nommu_variants devmem compat_vma_mmap unmap_on_error",
+        "error_hook success_hook complete_action_vma desc_vma_flags io_remap nommu_variants devmem \
+         compat_vma_mmap unmap_on_error",
     );
 }
 

@@ -229,6 +229,49 @@ pub fn no_vm_ops_mapped(path: &str, text: &str) -> String {
     apply(text, edits)
 }
 
+/// The action types 7.1 added, `MMAP_SIMPLE_IO_REMAP` and
+/// `MMAP_MAP_KERNEL_PAGES`, go: their enumerators, their members of
+/// `struct mmap_action`'s union, their `case`s (a label alone where it
+/// shares its statements with another), and the inline helpers of
+/// include/linux/mm.h that set them.
+pub fn action_types_before_7_1(path: &str, text: &str) -> String {
+    const TYPES: [&str; 2] = ["MMAP_SIMPLE_IO_REMAP", "MMAP_MAP_KERNEL_PAGES"];
+    const MEMBERS: [&str; 2] = ["simple_ioremap", "map_kernel"];
+    const HELPERS: [&str; 3] =
+        ["mmap_action_simple_ioremap", "mmap_action_map_kernel_pages", "mmap_action_map_kernel_pages_full"];
+    let f = lexed(path, text);
+    let l = &f.lexed;
+    let n = l.tokens.len();
+    let mut edits = Vec::new();
+    for i in 0..n.saturating_sub(2) {
+        let name = l.at(i);
+        if TYPES.contains(&name) && l.is(i + 1, ",") {
+            edits.push((span(&f, i..i + 2), String::new()));
+        }
+        if l.is(i, "struct") && l.is(i + 1, "{") {
+            let close = l.closing(i + 1).unwrap();
+            if MEMBERS.iter().any(|m| l.is(close + 1, m)) && l.is(close + 2, ";") {
+                edits.push((span(&f, i..close + 3), String::new()));
+            }
+        }
+        if l.is(i, "case") && TYPES.contains(&l.at(i + 1)) && l.is(i + 2, ":") {
+            let shares = l.is(i + 3, "case") || (i >= 3 && l.is(i - 3, "case") && l.is(i - 1, ":"));
+            let mut end = i + 3;
+            if !shares {
+                // Its statements, up to the next label or the switch's end.
+                while !(l.is(end, "case") || l.is(end, "default") || l.is(end, "}")) {
+                    end = if l.is(end, "{") || l.is(end, "(") { l.closing(end).unwrap() + 1 } else { end + 1 };
+                }
+            }
+            edits.push((span(&f, i..end), String::new()));
+        }
+    }
+    for item in f.items.iter().filter(|i| i.is_definition() && HELPERS.contains(&i.name.as_str())) {
+        edits.push((item.lines.clone(), String::new()));
+    }
+    apply(text, edits)
+}
+
 /// The first `;` at or after token `i`.
 fn statement_end(f: &File, i: usize) -> usize {
     (i..f.lexed.tokens.len()).find(|&j| f.lexed.is(j, ";")).expect("a statement's end")
@@ -310,9 +353,10 @@ fn rewritten(tree: &Path, path: &str, rewrites: &[fn(&str, &str) -> String]) -> 
 }
 
 /// The 7.0 shape: const descriptor members, the hooks (a failing
-/// `success_hook` not unmapping), a `void` prepare, the two-argument
-/// `mmap_action_complete(action, vma)`, and the rmap lock released outside
-/// mm/util.c.
+/// `success_hook` not unmapping), no `vm_ops->mapped`, a `void` prepare,
+/// the two-argument `mmap_action_complete(action, vma)`, the rmap lock
+/// released outside mm/util.c, and no simple I/O remap or kernel pages
+/// actions.
 pub fn v7_0(tree: &Path) -> Shape {
     overlay("7.0", tree, &files_7_0(tree))
 }
@@ -320,7 +364,8 @@ pub fn v7_0(tree: &Path) -> Shape {
 type Rewrite = fn(&str, &str) -> String;
 
 fn files_7_0(tree: &Path) -> Vec<(&'static str, String)> {
-    let types: &[Rewrite] = &[const_desc_members, write_const_desc_members, hook_members, no_vm_ops_mapped];
+    let types: &[Rewrite] =
+        &[const_desc_members, write_const_desc_members, hook_members, no_vm_ops_mapped, action_types_before_7_1];
     let util: &[Rewrite] = &[
         write_const_desc_members,
         void_prepare,
@@ -328,8 +373,9 @@ fn files_7_0(tree: &Path) -> Vec<(&'static str, String)> {
         rmap_unlock_in_vma_c,
         hooks_in_finish_returning,
         no_vm_ops_mapped,
+        action_types_before_7_1,
     ];
-    let mm_h: &[Rewrite] = &[void_prepare, action_vma_complete, no_vm_ops_mapped];
+    let mm_h: &[Rewrite] = &[void_prepare, action_vma_complete, no_vm_ops_mapped, action_types_before_7_1];
     vec![
         (TYPE_FILES[0], rewritten(tree, TYPE_FILES[0], types)),
         (TYPE_FILES[1], rewritten(tree, TYPE_FILES[1], types)),
