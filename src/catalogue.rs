@@ -290,7 +290,7 @@ pub fn catalogue() -> Vec<Entry> {
             why: "mmap_action_complete: IO remaps \"should have been delegated\" at prepare: WARN, -EINVAL, then the error path unmaps",
             scenario: Scenario { stage: Stage::CompleteOnly, ..Scenario::io_remap_full(0x1000) },
             expected: expect(-EINVAL, 1, 1, 0).with(Details { munmap: Some((Obj::CurrentMm, START, 4 * PAGE_SIZE)), ..Details::default() }),
-            requires: &[Cap::IoRemap],
+            requires: &[Cap::IoRemap, Cap::IoRemapDelegated],
         },
         // MMAP_SIMPLE_IO_REMAP: __simple_ioremap_prep()'s checks, then an IO remap.
         Entry {

@@ -106,7 +106,7 @@ fn the_7_1_shape_builds_and_every_entry_but_check_mmap_action_runs_and_passes() 
         shapes::v7_1(&tree_7_2().root),
         "error_hook success_hook vm_ops_mapped prepare_desc complete_vma_action_compat is_compat desc_vma_flags \
          io_remap simple_ioremap map_kernel_pages split_tools_headers nommu_variants devmem compat_vma_mmap \
-         rmap_unlock unmap_on_error",
+         rmap_unlock unmap_on_error io_remap_delegated",
         &[],
     );
 }
@@ -117,7 +117,7 @@ fn the_7_0_stable_shape_with_const_members_and_no_mapped_checks_success_through_
         shapes::v7_0_stable(&tree_7_2().root),
         "error_hook success_hook prepare_desc complete_vma_action_compat is_compat desc_vma_flags \
          io_remap simple_ioremap map_kernel_pages split_tools_headers nommu_variants devmem compat_vma_mmap \
-         rmap_unlock unmap_on_error",
+         rmap_unlock unmap_on_error io_remap_delegated",
         MAPPED_ONLY,
     );
 }
@@ -173,6 +173,8 @@ fn assert_void_prepare_era(shape: shapes::Shape, caps: &str) {
                 "compat_vma_mmap_partial_cow_remap_fails_with_einval",
             ],
         ),
+        // Complete performed I/O remaps before 7.1.
+        ("the tree lacks io_remap_delegated", vec!["io_remap_reaching_complete_warns_returns_einval_and_unmaps"]),
         // The action types 7.1 added.
         (
             "the tree lacks simple_ioremap",

@@ -272,6 +272,37 @@ pub fn action_types_before_7_1(path: &str, text: &str) -> String {
     apply(text, edits)
 }
 
+/// As before 7.1, an I/O remap stays one through prepare, which only
+/// rewrites its pfn, and complete performs it with the decrypted pgprot:
+/// `io_remap_pfn_range_prepare` no longer sets `MMAP_REMAP_PFN` or the
+/// pgprot, and complete's "should have been delegated" case for
+/// `MMAP_IO_REMAP_PFN` remaps (where the label has statements of its own:
+/// the nommu one shares its WARN with the other types).
+pub fn io_remap_in_complete(path: &str, text: &str) -> String {
+    let f = lexed(path, text);
+    let l = &f.lexed;
+    let mut edits = Vec::new();
+    for pat in [
+        &["action", "->", "type", "=", "MMAP_REMAP_PFN"][..],
+        &["action", "->", "remap", ".", "pgprot", "="],
+        &["const", "pgprot_t", "orig_pgprot", "="],
+    ] {
+        for i in find_in(&f, "io_remap_pfn_range_prepare", pat) {
+            edits.push((span(&f, i..statement_end(&f, i) + 1), String::new()));
+        }
+    }
+    for i in find_in(&f, "mmap_action_complete", &["case", "MMAP_IO_REMAP_PFN", ":"]) {
+        if l.is(i + 3, "case") || l.is(i - 1, ":") {
+            continue;
+        }
+        let brk = (i..l.tokens.len()).find(|&j| l.is(j, "break")).expect("the case's break");
+        let io = "case MMAP_IO_REMAP_PFN:\n\t\taction->remap.pgprot = pgprot_decrypted(action->remap.pgprot);\n\t\t\
+                  err = remap_pfn_range_complete(vma, action);\n\t\tbreak;";
+        edits.push((span(&f, i..brk + 2), io.to_string()));
+    }
+    apply(text, edits)
+}
+
 /// The first `;` at or after token `i`.
 fn statement_end(f: &File, i: usize) -> usize {
     (i..f.lexed.tokens.len()).find(|&j| f.lexed.is(j, ";")).expect("a statement's end")
@@ -355,8 +386,8 @@ fn rewritten(tree: &Path, path: &str, rewrites: &[fn(&str, &str) -> String]) -> 
 /// The 7.0 shape: const descriptor members, the hooks (a failing
 /// `success_hook` not unmapping), no `vm_ops->mapped`, a `void` prepare,
 /// the two-argument `mmap_action_complete(action, vma)`, the rmap lock
-/// released outside mm/util.c, and no simple I/O remap or kernel pages
-/// actions.
+/// released outside mm/util.c, no simple I/O remap or kernel pages
+/// actions, and I/O remaps performed by complete.
 pub fn v7_0(tree: &Path) -> Shape {
     overlay("7.0", tree, &files_7_0(tree))
 }
@@ -374,12 +405,14 @@ fn files_7_0(tree: &Path) -> Vec<(&'static str, String)> {
         hooks_in_finish_returning,
         no_vm_ops_mapped,
         action_types_before_7_1,
+        io_remap_in_complete,
     ];
     let mm_h: &[Rewrite] = &[void_prepare, action_vma_complete, no_vm_ops_mapped, action_types_before_7_1];
     vec![
         (TYPE_FILES[0], rewritten(tree, TYPE_FILES[0], types)),
         (TYPE_FILES[1], rewritten(tree, TYPE_FILES[1], types)),
         ("mm/util.c", rewritten(tree, "mm/util.c", util)),
+        ("mm/internal.h", rewritten(tree, "mm/internal.h", &[io_remap_in_complete])),
         ("include/linux/mm.h", rewritten(tree, "include/linux/mm.h", mm_h)),
         ("drivers/char/mem.c", rewritten(tree, "drivers/char/mem.c", &[devmem_error_hook])),
     ]
