@@ -230,8 +230,8 @@ fn assert_void_prepare_era(shape: shapes::Shape, caps: &str) {
 fn the_7_0_shape_builds_and_differs_only_where_its_behaviour_does() {
     assert_void_prepare_era(
         shapes::v7_0(&tree_7_2().root),
-        "error_hook success_hook complete_action_vma desc_vma_flags io_remap split_tools_headers nommu_variants \
-         devmem compat_vma_mmap unmap_on_error",
+        "error_hook success_hook complete_action_vma io_remap split_tools_headers nommu_variants devmem \
+         compat_vma_mmap unmap_on_error",
     );
 }
 
@@ -239,8 +239,8 @@ fn the_7_0_shape_builds_and_differs_only_where_its_behaviour_does() {
 fn the_6_19_shape_with_one_tools_header_builds_as_7_0_does() {
     assert_void_prepare_era(
         shapes::v6_19(&tree_7_2().root),
-        "error_hook success_hook complete_action_vma desc_vma_flags io_remap nommu_variants devmem \
-         compat_vma_mmap unmap_on_error",
+        "error_hook success_hook complete_action_vma io_remap nommu_variants devmem compat_vma_mmap \
+         unmap_on_error",
     );
 }
 

@@ -303,6 +303,29 @@ pub fn io_remap_in_complete(path: &str, text: &str) -> String {
     apply(text, edits)
 }
 
+/// `vm_area_desc`'s flags are `vm_flags_t vm_flags`, as before 7.1, which
+/// is what a driver sets. The 7.2 helpers the shape keeps (`vma_desc_test()`
+/// and the rest, which 7.0 did not have) read the same word as a
+/// `vma_flags_t` through a member of an anonymous union beside it,
+/// `vma_flags_view`, so they need no rewriting of their own; the tree has no
+/// `vma_flags` member.
+pub fn desc_vm_flags(path: &str, text: &str) -> String {
+    let f = lexed(path, text);
+    let l = &f.lexed;
+    let mut edits = Vec::new();
+    if let Some(body) = struct_body(&f, "vm_area_desc") {
+        let d = member_decl(&f, &body, "vma_flags").unwrap_or_else(|| panic!("{path}: no vm_area_desc.vma_flags"));
+        let union = "union {\n\t\tvm_flags_t vm_flags;\n\t\tvma_flags_t vma_flags_view;\n\t};";
+        edits.push((span(&f, d.start..d.end + 1), union.to_string()));
+    }
+    for i in 0..l.tokens.len().saturating_sub(2) {
+        if l.is(i, "desc") && l.is(i + 1, "->") && l.is(i + 2, "vma_flags") {
+            edits.push((span(&f, i + 2..i + 3), "vma_flags_view".to_string()));
+        }
+    }
+    apply(text, edits)
+}
+
 /// The first `;` at or after token `i`.
 fn statement_end(f: &File, i: usize) -> usize {
     (i..f.lexed.tokens.len()).find(|&j| f.lexed.is(j, ";")).expect("a statement's end")
@@ -387,7 +410,8 @@ fn rewritten(tree: &Path, path: &str, rewrites: &[fn(&str, &str) -> String]) -> 
 /// `success_hook` not unmapping), no `vm_ops->mapped`, a `void` prepare,
 /// the two-argument `mmap_action_complete(action, vma)`, the rmap lock
 /// released outside mm/util.c, no simple I/O remap or kernel pages
-/// actions, and I/O remaps performed by complete.
+/// actions, I/O remaps performed by complete, and the descriptor's flags
+/// in `vm_flags`.
 pub fn v7_0(tree: &Path) -> Shape {
     overlay("7.0", tree, &files_7_0(tree))
 }
@@ -395,8 +419,14 @@ pub fn v7_0(tree: &Path) -> Shape {
 type Rewrite = fn(&str, &str) -> String;
 
 fn files_7_0(tree: &Path) -> Vec<(&'static str, String)> {
-    let types: &[Rewrite] =
-        &[const_desc_members, write_const_desc_members, hook_members, no_vm_ops_mapped, action_types_before_7_1];
+    let types: &[Rewrite] = &[
+        const_desc_members,
+        write_const_desc_members,
+        hook_members,
+        no_vm_ops_mapped,
+        action_types_before_7_1,
+        desc_vm_flags,
+    ];
     let util: &[Rewrite] = &[
         write_const_desc_members,
         void_prepare,
@@ -406,15 +436,18 @@ fn files_7_0(tree: &Path) -> Vec<(&'static str, String)> {
         no_vm_ops_mapped,
         action_types_before_7_1,
         io_remap_in_complete,
+        desc_vm_flags,
     ];
-    let mm_h: &[Rewrite] = &[void_prepare, action_vma_complete, no_vm_ops_mapped, action_types_before_7_1];
+    let mm_h: &[Rewrite] =
+        &[void_prepare, action_vma_complete, no_vm_ops_mapped, action_types_before_7_1, desc_vm_flags];
     vec![
         (TYPE_FILES[0], rewritten(tree, TYPE_FILES[0], types)),
         (TYPE_FILES[1], rewritten(tree, TYPE_FILES[1], types)),
         ("mm/util.c", rewritten(tree, "mm/util.c", util)),
         ("mm/internal.h", rewritten(tree, "mm/internal.h", &[io_remap_in_complete])),
         ("include/linux/mm.h", rewritten(tree, "include/linux/mm.h", mm_h)),
-        ("drivers/char/mem.c", rewritten(tree, "drivers/char/mem.c", &[devmem_error_hook])),
+        ("mm/vma.h", rewritten(tree, "mm/vma.h", &[desc_vm_flags])),
+        ("drivers/char/mem.c", rewritten(tree, "drivers/char/mem.c", &[devmem_error_hook, desc_vm_flags])),
     ]
 }
 
