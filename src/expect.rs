@@ -204,7 +204,10 @@ impl Expected {
         }
         if got.mapped_calls != self.mapped_calls {
             let (expected, got) = (self.mapped_calls.to_string(), got.mapped_calls.to_string());
-            d.push(Difference { field: "mapped() calls".into(), expected, got });
+            // Where vm_ops has no mapped(), the success check is a success_hook.
+            let hook = o.events.iter().any(|e| matches!(e, Event::SuccessCheck { .. }));
+            let field = if hook { "success check (success_hook) calls" } else { "mapped() calls" };
+            d.push(Difference { field: field.into(), expected, got });
         }
         d.extend(self.details.differences(&got.details));
         d
