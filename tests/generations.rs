@@ -5,6 +5,7 @@
 mod shapes;
 
 use mmharness::catalogue::catalogue;
+use mmharness::outcome::{Event, Obj, Ret};
 use mmharness::suite::{self, Row, Status};
 use mmharness::Runner;
 use mmharness_build::artifact::{self, Artifact, Options};
@@ -129,6 +130,13 @@ fn assert_void_prepare_era(shape: shapes::Shape, caps: &str) {
     let (art, rows) = build_and_run(&shape);
     summary(&shape, &art, &rows);
     assert_eq!(art.manifest.capabilities.names().join(" "), caps);
+    // No vm_ops->mapped: the success check is the action's success_hook,
+    // given the VMA that mapped() would have been given the range of.
+    let remap = rows.iter().find(|r| r.name == "successful_remap_calls_mapped_once_and_does_not_unmap").unwrap();
+    let checks: Vec<&Event> = (remap.outcome.as_ref().unwrap().events.iter())
+        .filter(|e| matches!(e, Event::Mapped { .. } | Event::SuccessCheck { .. }))
+        .collect();
+    assert_eq!(checks, [&Event::SuccessCheck { start: 0x10000, end: 0x14000, pgoff: 0, file: Obj::File, ret: Ret(0) }]);
     assert_eq!(
         with_status(&rows, |s| matches!(s, Status::Fail { .. })),
         [
