@@ -71,7 +71,7 @@ pub fn bisect_run(tree: &Path, filters: &[String], tries: u32, cache: &Path, san
     let entries = suite::select(filters);
     if entries.is_empty() {
         return Verdict::tool(format!(
-            "no catalogue scenario's name contains any of {filters:?}: see the names `mmharness table` prints"
+            "no catalogue scenario's name contains any of {filters:?}: `mmharness list` prints their names"
         ));
     }
     let tree = match Tree::open(tree) {

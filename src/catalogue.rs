@@ -110,14 +110,14 @@ pub fn catalogue() -> Vec<Entry> {
             why: "mmap_action_finish: call_vma_mapped() runs on success whether or not the call is compat",
             scenario: Scenario { is_compat: true, ..Scenario::remap_full(0x1000) },
             expected: expect(0, 0, 0, 1).with(Details { remap: Some((Obj::Vma, START, 0x1000, 4 * PAGE_SIZE)), mapped: Some((START, END, 0, Obj::File)), ..Details::default() }),
-            requires: &[Cap::IsCompat, Cap::VmOpsMapped],
+            requires: &[Cap::IsCompat],
         },
         Entry {
             name: "compat_mapped_failure_returns_the_raw_error_and_does_not_unmap",
             why: "mmap_action_finish: a mapped() error on the compat path returns before the unmap and the override",
             scenario: Scenario { is_compat: true, error_override: -EAGAIN, mapped: Injection::always(-ENOMEM), ..Scenario::default() },
             expected: expect(-ENOMEM, 0, 0, 1).with(Details { mapped: Some((START, END, 0, Obj::File)), ..Details::default() }),
-            requires: &[Cap::IsCompat, Cap::VmOpsMapped],
+            requires: &[Cap::IsCompat],
         },
         Entry {
             name: "failed_unmap_is_ignored_and_the_override_returned",
@@ -183,7 +183,7 @@ pub fn catalogue() -> Vec<Entry> {
             why: "mmap_action_complete: MMAP_NOTHING does nothing, then call_vma_mapped()",
             scenario: Scenario::default(),
             expected: expect(0, 0, 0, 1).with(Details { mapped: Some((START, END, 0, Obj::File)), ..Details::default() }),
-            requires: &[Cap::VmOpsMapped],
+            requires: &[],
         },
         Entry {
             name: "successful_remap_calls_mapped_once_and_does_not_unmap",
@@ -194,7 +194,7 @@ pub fn catalogue() -> Vec<Entry> {
                 vma_flags_set: Some(vm_flags::REMAP),
                 ..Details::default()
             }),
-            requires: &[Cap::VmOpsMapped],
+            requires: &[],
         },
         Entry {
             name: "mapped_private_data_is_applied",
@@ -220,7 +220,7 @@ pub fn catalogue() -> Vec<Entry> {
             why: "mmap_action_finish: a mapped() error is an error like any other: unmap, then error_override ?: err",
             scenario: Scenario { mapped: Injection::always(-ENOMEM), error_override: -EAGAIN, ..Scenario::default() },
             expected: expect(-EAGAIN, 1, 0, 1).with(Details { munmap: Some((Obj::CurrentMm, START, 4 * PAGE_SIZE)), mapped: Some((START, END, 0, Obj::File)), ..Details::default() }),
-            requires: &[Cap::VmOpsMapped],
+            requires: &[],
         },
         Entry {
             name: "vm_ops_without_mapped_succeed",
@@ -260,7 +260,7 @@ pub fn catalogue() -> Vec<Entry> {
             why: "get_remap_pgoff: \"We mark the 'original' un-COW'ed pages by matching them up with vma->vm_pgoff\"",
             scenario: Scenario { vm_flags: vm_flags::PRIVATE_WRITABLE, ..Scenario::remap_full(0x1234) },
             expected: expect(0, 0, 0, 1).with(Details { remap: Some((Obj::Vma, START, 0x1234, 4 * PAGE_SIZE)), mapped: Some((START, END, 0x1234, Obj::File)), vma_pgoff: Some(0x1234), ..Details::default() }),
-            requires: &[Cap::PrepareDesc, Cap::VmOpsMapped],
+            requires: &[],
         },
         // MMAP_IO_REMAP_PFN: prepared into a plain remap.
         Entry {
@@ -269,7 +269,7 @@ pub fn catalogue() -> Vec<Entry> {
             scenario: Scenario::io_remap_full(0x1000),
             // io_remap_pfn_range_pfn() is the identity unless the arch defines it.
             expected: expect(0, 0, 0, 1).with(Details { mapped: Some((START, END, 0, Obj::File)), remap: Some((Obj::Vma, START, 0x1000, 4 * PAGE_SIZE)), ..Details::default() }),
-            requires: &[Cap::IoRemap, Cap::VmOpsMapped],
+            requires: &[Cap::IoRemap],
         },
         Entry {
             name: "io_remap_outside_the_vma_fails_prepare_with_efault",
@@ -290,7 +290,7 @@ pub fn catalogue() -> Vec<Entry> {
             why: "mmap_action_complete: IO remaps \"should have been delegated\" at prepare: WARN, -EINVAL, then the error path unmaps",
             scenario: Scenario { stage: Stage::CompleteOnly, ..Scenario::io_remap_full(0x1000) },
             expected: expect(-EINVAL, 1, 1, 0).with(Details { munmap: Some((Obj::CurrentMm, START, 4 * PAGE_SIZE)), ..Details::default() }),
-            requires: &[Cap::IoRemap],
+            requires: &[Cap::IoRemap, Cap::IoRemapDelegated],
         },
         // MMAP_SIMPLE_IO_REMAP: __simple_ioremap_prep()'s checks, then an IO remap.
         Entry {
@@ -299,14 +299,14 @@ pub fn catalogue() -> Vec<Entry> {
             scenario: simple_ioremap_fitting(),
             // pfn = start_phys >> PAGE_SHIFT, + vm_pgoff.
             expected: expect(0, 0, 0, 1).with(Details { mapped: Some((START, END, 0, Obj::File)), remap: Some((Obj::Vma, START, 0x100, 4 * PAGE_SIZE)), ..Details::default() }),
-            requires: &[Cap::SimpleIoremap, Cap::VmOpsMapped],
+            requires: &[Cap::SimpleIoremap],
         },
         Entry {
             name: "simple_ioremap_with_pgoff_maps_from_that_page",
             why: "__simple_ioremap_prep: \"We start the mapping 'vm_pgoff' pages into the area\": pfn += vm_pgoff",
             scenario: Scenario { pgoff: 1, ..Scenario::simple_ioremap(0x100000, 5 * PAGE_SIZE) },
             expected: expect(0, 0, 0, 1).with(Details { mapped: Some((START, END, 1, Obj::File)), remap: Some((Obj::Vma, START, 0x101, 4 * PAGE_SIZE)), ..Details::default() }),
-            requires: &[Cap::SimpleIoremap, Cap::VmOpsMapped],
+            requires: &[Cap::SimpleIoremap],
         },
         Entry {
             name: "simple_ioremap_with_pgoff_that_no_longer_fits_fails_prepare_with_einval",
@@ -320,14 +320,14 @@ pub fn catalogue() -> Vec<Entry> {
             why: "__simple_ioremap_prep: size += start_phys & ~PAGE_MASK: 0x2900 bytes from 0x100800 span four pages",
             scenario: Scenario::simple_ioremap(0x100800, 0x2900),
             expected: expect(0, 0, 0, 1).with(Details { mapped: Some((START, END, 0, Obj::File)), remap: Some((Obj::Vma, START, 0x100, 4 * PAGE_SIZE)), ..Details::default() }),
-            requires: &[Cap::SimpleIoremap, Cap::VmOpsMapped],
+            requires: &[Cap::SimpleIoremap],
         },
         Entry {
             name: "cow_simple_ioremap_remaps_the_whole_vma_and_sets_pgoff_to_the_pfn",
             why: "simple_ioremap_prepare: mmap_action_ioremap_full() covers the VMA, which get_remap_pgoff() requires of a CoW mapping",
             scenario: Scenario { vm_flags: vm_flags::PRIVATE_WRITABLE, ..simple_ioremap_fitting() },
             expected: expect(0, 0, 0, 1).with(Details { remap: Some((Obj::Vma, START, 0x100, 4 * PAGE_SIZE)), mapped: Some((START, END, 0x100, Obj::File)), vma_pgoff: Some(0x100), ..Details::default() }),
-            requires: &[Cap::SimpleIoremap, Cap::VmOpsMapped],
+            requires: &[Cap::SimpleIoremap],
         },
         Entry {
             name: "simple_ioremap_smaller_than_the_vma_fails_prepare_with_einval",
@@ -373,21 +373,21 @@ pub fn catalogue() -> Vec<Entry> {
                 vma_flags_set: Some(vm_flags::MIXEDMAP),
                 ..Details::default()
             }),
-            requires: &[Cap::MapKernelPages, Cap::VmOpsMapped],
+            requires: &[Cap::MapKernelPages],
         },
         Entry {
             name: "map_kernel_pages_on_a_pfnmap_warns",
             why: "map_kernel_pages_prepare: VM_WARN_ON_ONCE(vma_desc_test(desc, VMA_PFNMAP_BIT))",
             scenario: Scenario { vm_flags: Scenario::default().vm_flags | vm_flags::PFNMAP, ..Scenario::map_kernel_pages() },
             expected: expect(0, 0, 1, 1).with(Details { insert: Some((Obj::Vma, START, 4)), mapped: Some((START, END, 0, Obj::File)), ..Details::default() }),
-            requires: &[Cap::MapKernelPages, Cap::VmOpsMapped],
+            requires: &[Cap::MapKernelPages],
         },
         Entry {
             name: "map_kernel_pages_without_the_mmap_lock_warns",
             why: "map_kernel_pages_prepare: VM_WARN_ON_ONCE(mmap_read_trylock(desc->mm)): the caller must hold mmap_lock",
             scenario: Scenario { mmap_unlocked: true, ..Scenario::map_kernel_pages() },
             expected: expect(0, 0, 1, 1).with(Details { insert: Some((Obj::Vma, START, 4)), mapped: Some((START, END, 0, Obj::File)), ..Details::default() }),
-            requires: &[Cap::MapKernelPages, Cap::VmOpsMapped],
+            requires: &[Cap::MapKernelPages],
         },
         Entry {
             name: "map_kernel_pages_insert_failure_with_override_returns_override_and_unmaps",
@@ -417,7 +417,7 @@ pub fn catalogue() -> Vec<Entry> {
             why: "mmap_action_finish: maybe_rmap_unlock_action() runs on success too",
             scenario: Scenario { hide_from_rmap_until_complete: true, ..Scenario::remap_full(0x1000) },
             expected: expect(0, 0, 0, 1).with(Details { remap: Some((Obj::Vma, START, 0x1000, 4 * PAGE_SIZE)), mapped: Some((START, END, 0, Obj::File)), rmap_unlocks: Some(1), ..Details::default() }),
-            requires: &[Cap::VmOpsMapped, Cap::RmapUnlock],
+            requires: &[Cap::RmapUnlock],
         },
         Entry {
             name: "hidden_remap_failure_drops_the_rmap_lock_and_unmaps",
@@ -468,14 +468,14 @@ pub fn catalogue() -> Vec<Entry> {
                 vma_flags_set: Some(vm_flags::REMAP),
                 ..Details::default()
             }),
-            requires: &[Cap::CompatVmaMmap, Cap::VmOpsMapped],
+            requires: &[Cap::CompatVmaMmap],
         },
         Entry {
             name: "compat_vma_mmap_keeps_the_vmas_pgoff",
             why: "compat_set_desc_from_vma: desc->pgoff = vma_start_pgoff(vma), then compat_set_vma_from_desc sets it back",
             scenario: Scenario { stage: Stage::CompatVmaMmap, pgoff: 5, ..Scenario::remap_full(0x1000) },
             expected: expect(0, 0, 0, 1).with(Details { remap: Some((Obj::Vma, START, 0x1000, 4 * PAGE_SIZE)), mapped: Some((START, END, 5, Obj::File)), vma_pgoff: Some(5), ..Details::default() }),
-            requires: &[Cap::CompatVmaMmap, Cap::VmOpsMapped],
+            requires: &[Cap::CompatVmaMmap],
         },
         Entry {
             name: "compat_vma_mmap_returns_the_mmap_prepare_hooks_error",
@@ -489,7 +489,7 @@ pub fn catalogue() -> Vec<Entry> {
             why: "compat_vma_mmap: \"being invoked from .mmmap means we don't have to enforce this\": hide_from_rmap_until_complete = false",
             scenario: Scenario { stage: Stage::CompatVmaMmap, hide_from_rmap_until_complete: true, ..Scenario::remap_full(0x1000) },
             expected: expect(0, 0, 0, 1).with(Details { remap: Some((Obj::Vma, START, 0x1000, 4 * PAGE_SIZE)), mapped: Some((START, END, 0, Obj::File)), rmap_unlocks: Some(0), ..Details::default() }),
-            requires: &[Cap::CompatVmaMmap, Cap::VmOpsMapped],
+            requires: &[Cap::CompatVmaMmap],
         },
         Entry {
             name: "compat_vma_mmap_partial_cow_remap_fails_with_einval",
@@ -516,7 +516,7 @@ pub fn catalogue() -> Vec<Entry> {
             why: "nommu_mmap_action_complete: MMAP_NOTHING breaks to mmap_action_finish, as on MMU",
             scenario: Scenario { stage: Stage::Nommu, ..Scenario::default() },
             expected: expect(0, 0, 0, 1).with(Details { mapped: Some((START, END, 0, Obj::File)), ..Details::default() }),
-            requires: &[Cap::NommuVariants, Cap::VmOpsMapped],
+            requires: &[Cap::NommuVariants],
         },
         // The hook era (6.19 to 7.1), before error_override replaced the hooks.
         Entry {
@@ -550,7 +550,7 @@ pub fn catalogue() -> Vec<Entry> {
             why: "mmap_mem_prepare: desc->vm_ops = &mmap_mem_ops, whatever the descriptor had; it has no mapped()",
             scenario: Scenario { vm_ops: VmOps::WithMapped, ..Scenario::devmem(0x100) },
             expected: expect(0, 0, 0, 0).with(Details { remap: Some((Obj::Vma, START, 0x100, 4 * PAGE_SIZE)), ..Details::default() }),
-            requires: &[Cap::Devmem],
+            requires: &[Cap::Devmem, Cap::VmOpsMapped],
         },
         Entry {
             name: "devmem_remap_failure_reaches_userspace_as_eagain_and_unmaps",

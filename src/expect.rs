@@ -15,7 +15,8 @@ pub struct Expected {
     pub unmaps: usize,
     /// How many WARNs fire.
     pub warns: u32,
-    /// How many times `vm_ops->mapped` is called.
+    /// How many times the success check runs: `vm_ops->mapped`, or before
+    /// it existed the action's `success_hook`.
     pub mapped_calls: usize,
     /// The kernel code crashes (the other fields are then not compared).
     pub crash: bool,
@@ -37,7 +38,8 @@ pub struct Details {
     /// The first `do_munmap` call's `(mm, start, len)`, the length in bytes.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub munmap: Option<(Obj, u64, u64)>,
-    /// The first `vm_ops->mapped` call's `(start, end, pgoff, file)`.
+    /// The first success check's `(start, end, pgoff, file)`: `vm_ops->mapped`'s
+    /// arguments, or the VMA's that a `success_hook` standing in for it gets.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub mapped: Option<(u64, u64, u64, Obj)>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -98,7 +100,9 @@ impl Details {
                 _ => None,
             }),
             mapped: o.events.iter().find_map(|e| match e {
-                Event::Mapped { start, end, pgoff, file, .. } => Some((*start, *end, *pgoff, *file)),
+                Event::Mapped { start, end, pgoff, file, .. } | Event::SuccessCheck { start, end, pgoff, file, .. } => {
+                    Some((*start, *end, *pgoff, *file))
+                }
                 _ => None,
             }),
             vma_pgoff: Some(o.vma.pgoff),
@@ -200,7 +204,10 @@ impl Expected {
         }
         if got.mapped_calls != self.mapped_calls {
             let (expected, got) = (self.mapped_calls.to_string(), got.mapped_calls.to_string());
-            d.push(Difference { field: "mapped() calls".into(), expected, got });
+            // Where vm_ops has no mapped(), the success check is a success_hook.
+            let hook = o.events.iter().any(|e| matches!(e, Event::SuccessCheck { .. }));
+            let field = if hook { "success check (success_hook) calls" } else { "mapped() calls" };
+            d.push(Difference { field: field.into(), expected, got });
         }
         d.extend(self.details.differences(&got.details));
         d
@@ -275,6 +282,10 @@ fn call(e: &Event) -> (&'static str, String) {
             format!("/dev/mem check {check} = {}", if *allowed { "allowed" } else { "denied" }),
         ),
         Event::SuccessHook { vma, ret } => ("success_hook(vma)", format!("success_hook({}) = {ret}", obj(*vma))),
+        Event::SuccessCheck { start, end, pgoff, file, ret } => (
+            "success_hook(vma) as the success check",
+            format!("success_hook(vma [{start:#x}, {end:#x}), pgoff {pgoff:#x}, {}) = {ret}", obj(*file)),
+        ),
         Event::Unknown { kind } => ("unknown event", format!("unknown event {kind}")),
     }
 }

@@ -104,6 +104,16 @@ pub enum Event {
         vma: Obj,
         ret: Ret,
     },
+    /// The success check on a tree whose `vm_ops` has no `mapped`: the
+    /// action's `success_hook`, with what `mapped` would be given, read
+    /// from the VMA the hook gets.
+    SuccessCheck {
+        start: u64,
+        end: u64,
+        pgoff: u64,
+        file: Obj,
+        ret: Ret,
+    },
     Unknown {
         kind: u32,
     },
@@ -197,8 +207,10 @@ impl Outcome {
         self.events.iter().filter(|e| matches!(e, Event::Munmap { .. })).collect()
     }
 
+    /// Calls of the success check: `vm_ops->mapped`, or the `success_hook`
+    /// standing in for it on a tree without it.
     pub fn mapped_calls(&self) -> usize {
-        self.events.iter().filter(|e| matches!(e, Event::Mapped { .. })).count()
+        self.events.iter().filter(|e| matches!(e, Event::Mapped { .. } | Event::SuccessCheck { .. })).count()
     }
 
     pub fn warn_count(&self) -> u32 {

@@ -92,6 +92,7 @@ fn missing(code: u8) -> Result<(), RunError> {
         sys::mmh_missing_MMH_MISSING_ERROR_HOOK => Need::ERROR_HOOK,
         sys::mmh_missing_MMH_MISSING_SUCCESS_HOOK => Need::SUCCESS_HOOK,
         sys::mmh_missing_MMH_MISSING_VM_OPS_MAPPED => Need::VM_OPS_MAPPED,
+        sys::mmh_missing_MMH_MISSING_SUCCESS_CHECK => Need::SUCCESS_CHECK,
         other => return Err(RunError::UnknownMissing(other)),
     };
     Err(RunError::Unsupported(need))
@@ -121,6 +122,9 @@ fn event(e: &sys::mmh_event, objects: &sys::mmh_objects) -> Event {
         sys::mmh_event_kind_MMH_EV_PGPROT_DECRYPTED => Event::PgprotDecrypted { prot: a0 },
         sys::mmh_event_kind_MMH_EV_DEVMEM_CHECK => Event::DevMemCheck { check: a0 as u32, allowed: a1 != 0 },
         sys::mmh_event_kind_MMH_EV_SUCCESS_HOOK => Event::SuccessHook { vma: obj(a0), ret },
+        sys::mmh_event_kind_MMH_EV_SUCCESS_CHECK => {
+            Event::SuccessCheck { start: a0, end: a1, pgoff: a2, file: obj(a3), ret }
+        }
         kind => Event::Unknown { kind },
     }
 }

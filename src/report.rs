@@ -3,7 +3,7 @@
 use crate::catalogue::Entry;
 use crate::expect::Expected;
 use crate::outcome::Ret;
-use crate::suite::{Row, Status};
+use crate::suite::{self, Row, Status};
 use mmharness_build::artifact::Manifest;
 
 /// The header every output starts with: which tree, which capabilities,
@@ -24,30 +24,67 @@ fn first_sentence(why: &str) -> &str {
     why.find(". ").map_or(why, |i| &why[..=i])
 }
 
-/// `mmharness list`: each entry's name, what decides it, what it requires.
-pub fn list(entries: &[Entry]) -> String {
-    let mut out = String::new();
+/// What a tree needs to run `e`: what the entry requires, then what its
+/// scenario asks besides (`vm_ops_mapped or success_hook`).
+fn requirements(e: &Entry) -> Vec<String> {
+    let mut r: Vec<String> = e.requires.iter().map(|c| c.name().to_string()).collect();
+    for need in e.scenario.needs() {
+        if !need.0.iter().any(|c| e.requires.contains(c)) {
+            r.push(need.to_string());
+        }
+    }
+    r
+}
+
+/// `mmharness list`: each entry's name, what decides it, what it requires;
+/// with a tree (`list --kernel`), whether it runs there or why not, without
+/// running anything.
+pub fn list(entries: &[Entry], tree: Option<&Manifest>) -> String {
+    let mut out = tree.map_or_else(String::new, |m| describe(m) + "\n");
+    let mut applicable = 0;
     for e in entries {
-        let needs: Vec<&str> = e.requires.iter().map(|c| c.name()).collect();
+        let needs = requirements(e);
         out.push_str(e.name);
         if !needs.is_empty() {
             out.push_str(&format!("  [requires {}]", needs.join(", ")));
         }
         out.push_str(&format!("\n    {}\n", first_sentence(e.why)));
+        if let Some(m) = tree {
+            match suite::applicability(e, &m.capabilities) {
+                Ok(()) => applicable += 1,
+                Err(reason) => out.push_str(&format!("    {reason}\n")),
+            }
+        }
     }
-    out.push_str(&format!("{} scenario{}\n", entries.len(), if entries.len() == 1 { "" } else { "s" }));
+    out.push_str(&format!("{} scenario{}", entries.len(), if entries.len() == 1 { "" } else { "s" }));
+    if tree.is_some() {
+        out.push_str(&format!(": {applicable} run on this tree, {} not applicable", entries.len() - applicable));
+    }
+    out.push('\n');
     out
 }
 
-pub fn list_json(entries: &[Entry]) -> serde_json::Value {
+pub fn list_json(entries: &[Entry], tree: Option<&Manifest>) -> serde_json::Value {
     let rows: Vec<serde_json::Value> = entries
         .iter()
         .map(|e| {
-            let needs: Vec<&str> = e.requires.iter().map(|c| c.name()).collect();
-            serde_json::json!({ "name": e.name, "why": e.why, "requires": needs })
+            let needs = requirements(e);
+            let mut row = serde_json::json!({ "name": e.name, "why": e.why, "requires": needs });
+            if let Some(m) = tree {
+                let reason = suite::applicability(e, &m.capabilities).err();
+                row["applicable"] = reason.is_none().into();
+                row["reason"] = reason.into();
+            }
+            row
         })
         .collect();
-    serde_json::json!({ "schema_version": SCHEMA_VERSION, "scenarios": rows })
+    let mut j = serde_json::json!({ "schema_version": SCHEMA_VERSION, "scenarios": rows });
+    if let Some(m) = tree {
+        j["tree"] = serde_json::json!(m.tree);
+        j["kernel_version"] = m.kernel_version.clone().into();
+        j["capabilities"] = m.capabilities.names().into();
+    }
+    j
 }
 
 /// How the terminal table is laid out.

@@ -88,6 +88,8 @@ pub mod devmem_deny {
 pub enum VmOps {
     None,
     WithoutMapped,
+    /// With the driver's success check: `mapped`, or on a tree whose
+    /// `vm_operations_struct` has none, the action's `success_hook`.
     #[default]
     WithMapped,
 }
@@ -127,6 +129,9 @@ impl Need {
     pub const ERROR_HOOK: Self = Self(&[Cap::ErrorHook]);
     pub const SUCCESS_HOOK: Self = Self(&[Cap::SuccessHook]);
     pub const VM_OPS_MAPPED: Self = Self(&[Cap::VmOpsMapped]);
+    /// A driver told that the action succeeded: `vm_ops->mapped`, or before
+    /// it the action's `success_hook`.
+    pub const SUCCESS_CHECK: Self = Self(&[Cap::VmOpsMapped, Cap::SuccessHook]);
 
     pub fn met_by(self, caps: &Capabilities) -> bool {
         self.0.iter().any(|c| caps.has(*c))
@@ -275,7 +280,10 @@ impl Scenario {
             needs.push(Need::SUCCESS_HOOK);
         }
         if self.vm_ops == VmOps::WithMapped {
-            needs.push(Need::VM_OPS_MAPPED);
+            // Only mapped() sets private data, and a success_hook the
+            // scenario sets itself cannot also be the success check.
+            let mapped_only = self.success_hook.is_some() || self.mapped_sets_private_data != 0;
+            needs.push(if mapped_only { Need::VM_OPS_MAPPED } else { Need::SUCCESS_CHECK });
         }
         needs.dedup();
         needs

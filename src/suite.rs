@@ -5,6 +5,7 @@ use crate::backend::{Backend, RunError};
 use crate::catalogue::{catalogue, Entry};
 use crate::expect::Expected;
 use crate::outcome::Outcome;
+use mmharness_build::caps::Capabilities;
 use serde::Serialize;
 
 /// How one entry went on one tree.
@@ -66,6 +67,17 @@ pub fn select(filters: &[String]) -> Vec<Entry> {
         .collect()
 }
 
+/// Whether `e` runs on a tree with `caps`: `Err` with the reason, naming what
+/// the entry requires or what its scenario asks that the tree lacks. What
+/// `table` reports before it runs an entry, and `list --kernel` without running.
+pub fn applicability(e: &Entry, caps: &Capabilities) -> Result<(), String> {
+    e.applicable(caps)?;
+    match e.scenario.unmet(caps) {
+        Some(need) => Err(format!("not applicable: the tree lacks {need}")),
+        None => Ok(()),
+    }
+}
+
 pub fn run_entry(backend: &mut dyn Backend, e: &Entry) -> Result<Row, RunError> {
     let not_applicable = |reason| {
         Ok(Row {
@@ -77,7 +89,7 @@ pub fn run_entry(backend: &mut dyn Backend, e: &Entry) -> Result<Row, RunError> 
             outcome: None,
         })
     };
-    if let Err(reason) = e.applicable(backend.capabilities()) {
+    if let Err(reason) = applicability(e, backend.capabilities()) {
         return not_applicable(reason);
     }
     // The scenario itself may ask for more than the entry lists.

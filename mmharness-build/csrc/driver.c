@@ -248,7 +248,18 @@ int mmh_hook_error(int err)
 #ifdef MMH_CAP_SUCCESS_HOOK
 int mmh_hook_success(const struct vm_area_struct *vma)
 {
-	int ret = mmh_state.s ? mmh_state.s->success_hook_ret : 0;
+	const struct mmh_scenario *s = mmh_state.s;
+	int ret;
+
+#ifndef MMH_CAP_VM_OPS_MAPPED
+	if (s && !s->has_success_hook) {
+		/* The success check, standing in for mapped(): what mapped() is given, read from the VMA. */
+		ret = mmh_inject(&s->mapped, &mmh_state.mapped_calls);
+		mmh_event(MMH_EV_SUCCESS_CHECK, ret, vma->vm_start, vma->vm_end, vma->vm_pgoff, (uintptr_t)vma->vm_file);
+		return ret;
+	}
+#endif
+	ret = s ? s->success_hook_ret : 0;
 
 	mmh_event(MMH_EV_SUCCESS_HOOK, ret, (uintptr_t)vma, 0, 0, 0);
 	return ret;
@@ -278,6 +289,10 @@ static const struct vm_operations_struct *mmh_vm_ops(uint8_t which)
 #ifdef MMH_CAP_VM_OPS_MAPPED
 	case MMH_VM_OPS_WITH_MAPPED:
 		return &mmh_ops_with_mapped;
+#else
+	case MMH_VM_OPS_WITH_MAPPED:
+		/* The driver's success check is the action's success_hook: see mmh_set_action(). */
+		return &mmh_ops_without_mapped;
 #endif
 	default:
 		return NULL;
@@ -358,6 +373,11 @@ static void mmh_set_action(struct mmap_action *action, const struct mmh_scenario
 #ifdef MMH_CAP_SUCCESS_HOOK
 	if (s->has_success_hook)
 		action->success_hook = mmh_success_hook;
+#ifndef MMH_CAP_VM_OPS_MAPPED
+	/* Before vm_ops->mapped, a driver learnt of success through its action's success_hook. */
+	if (s->vm_ops == MMH_VM_OPS_WITH_MAPPED)
+		action->success_hook = mmh_success_hook;
+#endif
 #endif
 }
 
@@ -487,8 +507,14 @@ static uint8_t mmh_missing(const struct mmh_scenario *s)
 		return MMH_MISSING_SUCCESS_HOOK;
 #endif
 #ifndef MMH_CAP_VM_OPS_MAPPED
-	if (s->vm_ops == MMH_VM_OPS_WITH_MAPPED)
+#ifdef MMH_CAP_SUCCESS_HOOK
+	/* The success check is then the success_hook, which has no private data to set. */
+	if (s->vm_ops == MMH_VM_OPS_WITH_MAPPED && (s->has_success_hook || s->mapped_sets_private_data))
 		return MMH_MISSING_VM_OPS_MAPPED;
+#else
+	if (s->vm_ops == MMH_VM_OPS_WITH_MAPPED)
+		return MMH_MISSING_SUCCESS_CHECK;
+#endif
 #endif
 	(void)s;
 	return MMH_MISSING_NONE;

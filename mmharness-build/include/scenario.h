@@ -109,6 +109,8 @@ enum mmh_event_kind {
 	MMH_EV_PGPROT_DECRYPTED = 8,	/* pgprot */
 	MMH_EV_DEVMEM_CHECK = 9,	/* enum mmh_devmem_deny bit, allowed */
 	MMH_EV_SUCCESS_HOOK = 10,	/* vma */
+	/* The success check where vm_ops has no mapped(): the action's success_hook. */
+	MMH_EV_SUCCESS_CHECK = 11,	/* vma->vm_start, vm_end, vm_pgoff, vm_file */
 };
 
 struct mmh_event {
@@ -155,6 +157,8 @@ enum mmh_missing {
 	MMH_MISSING_ERROR_HOOK = 7,
 	MMH_MISSING_SUCCESS_HOOK = 8,
 	MMH_MISSING_VM_OPS_MAPPED = 9,
+	/* Neither vm_ops->mapped nor a success_hook. */
+	MMH_MISSING_SUCCESS_CHECK = 10,
 };
 
 struct mmh_outcome {

@@ -52,6 +52,11 @@ pub struct Capabilities {
     /// The extracted code unmaps a VMA whose action failed (`do_munmap`).
     #[serde(default)]
     pub unmap_on_error: bool,
+    /// `io_remap_pfn_range_prepare` makes an I/O remap a plain one, so
+    /// complete refuses an I/O remap that skipped prepare; before 7.1
+    /// complete performed it.
+    #[serde(default)]
+    pub io_remap_delegated: bool,
 }
 
 /// One thing a tree's mmap-action API can express, as a catalogue entry
@@ -86,6 +91,8 @@ pub enum Cap {
     RmapUnlock,
     /// The extracted code unmaps a VMA whose action failed.
     UnmapOnError,
+    /// Prepare turns an I/O remap into a plain remap, which complete performs.
+    IoRemapDelegated,
 }
 
 impl Cap {
@@ -109,6 +116,7 @@ impl Cap {
         Cap::CompatVmaMmap,
         Cap::RmapUnlock,
         Cap::UnmapOnError,
+        Cap::IoRemapDelegated,
     ];
 
     /// A code path that mm/vma.c owns on a tree without it, outside the
@@ -139,6 +147,7 @@ impl Cap {
             Cap::CompatVmaMmap => "compat_vma_mmap",
             Cap::RmapUnlock => "rmap_unlock",
             Cap::UnmapOnError => "unmap_on_error",
+            Cap::IoRemapDelegated => "io_remap_delegated",
         }
     }
 }
@@ -178,6 +187,7 @@ impl Capabilities {
             Cap::CompatVmaMmap => self.compat_vma_mmap,
             Cap::RmapUnlock => self.rmap_unlock,
             Cap::UnmapOnError => self.unmap_on_error,
+            Cap::IoRemapDelegated => self.io_remap_delegated,
         }
     }
 
@@ -239,7 +249,17 @@ pub fn detect(i: &Inputs) -> Capabilities {
         compat_vma_mmap: param_types(x, "compat_vma_mmap").is_some_and(|p| p.len() == 2),
         rmap_unlock: x.leaves_reached.contains("i_mmap_unlock_write"),
         unmap_on_error: x.leaves_reached.contains("do_munmap"),
+        io_remap_delegated: delegates_io_remap(x),
     }
+}
+
+/// The tree's `io_remap_pfn_range_prepare` assigns `MMAP_REMAP_PFN` to the
+/// action's `type`.
+fn delegates_io_remap(x: &Extract) -> bool {
+    let Some(d) = x.mmu("io_remap_pfn_range_prepare") else { return false };
+    let Ok(body) = crate::c::File::new(&d.file, d.body()) else { return false };
+    let l = &body.lexed;
+    (0..l.tokens.len()).any(|i| l.is(i, "type") && l.is(i + 1, "=") && l.is(i + 2, "MMAP_REMAP_PFN"))
 }
 
 #[cfg(test)]

@@ -20,6 +20,7 @@ const EXAMPLES: &str = "Examples:
   mmharness table --kernel ~/linux --failed    only what differs from the catalogue, on your tree
   mmharness --sanitize table -k devmem     the /dev/mem scenarios under AddressSanitizer and UBSan
   mmharness list -k compat                 the scenarios a filter selects, and what decides each
+  mmharness list --kernel ~/linux          which scenarios run on your tree, and why the others do not
   KERNEL_SRC=~/linux git bisect run mmharness bisect-run -- override
                                            bisect a change in the scenarios named *override*
   mmharness review series.mbox --kernel ~/linux    what a posted series changes
@@ -154,6 +155,10 @@ no compiler, a killed or silent compiler, a full disk, an unreadable cache, a pa
     List {
         #[command(flatten)]
         select: Select,
+        /// Also say which scenarios run on this tree and why the others do not, from its
+        /// capabilities (its artifact is built or taken from the cache; no scenario runs).
+        #[arg(long)]
+        kernel: Option<PathBuf>,
         /// Machine-readable output.
         #[arg(long)]
         json: bool,
@@ -445,11 +450,16 @@ fn review(patch: PathBuf, kernel: Option<PathBuf>, json: bool, entries: &[Entry]
     })())
 }
 
-fn list(entries: &[Entry], json: bool) -> Result<()> {
+fn list(entries: &[Entry], kernel: Option<PathBuf>, json: bool) -> Result<()> {
+    let art = match kernel {
+        Some(k) => Some(artifact::build(&tree(Some(k))?, &artifact::Options::runner_only(cache_dir()))?),
+        None => None,
+    };
+    let manifest = art.as_ref().map(|a| &a.manifest);
     if json {
-        println!("{}", serde_json::to_string_pretty(&report::list_json(entries))?);
+        println!("{}", serde_json::to_string_pretty(&report::list_json(entries, manifest))?);
     } else {
-        print!("{}", report::list(entries));
+        print!("{}", report::list(entries, manifest));
     }
     Ok(())
 }
@@ -530,7 +540,7 @@ fn run(cli: Cli) -> Result<()> {
                 std::process::exit(1);
             }
         }
-        Command::List { select, json } => list(&select.entries()?, json)?,
+        Command::List { select, kernel, json } => list(&select.entries()?, kernel, json)?,
         Command::Build { kernel } => {
             let art = artifact::build(&tree(kernel)?, &artifact::Options::new(cache_dir()))?;
             println!("{}", serde_json::to_string_pretty(&art.manifest)?);

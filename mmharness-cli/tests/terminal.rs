@@ -65,8 +65,30 @@ fn list_gives_each_selected_scenario_its_deciding_function_and_requirements() {
     let out = Command::new(BIN).args(["list", "-k", "compat_success_still_calls_mapped"]).output().unwrap();
     assert_eq!(
         stdout(&out),
-        "compat_success_still_calls_mapped  [requires is_compat, vm_ops_mapped]\n    mmap_action_finish: \
+        "compat_success_still_calls_mapped  [requires is_compat, vm_ops_mapped or success_hook]\n    mmap_action_finish: \
          call_vma_mapped() runs on success whether or not the call is compat\n1 scenario\n"
+    );
+}
+
+/// 7.3 has `vm_ops->mapped` and no hooks: the success check runs there,
+/// the entry about the hook itself does not, and `list` says why.
+#[test]
+fn list_with_a_kernel_says_which_scenarios_run_on_it_and_why_the_others_do_not() {
+    let out = mmharness(&["list", "-k", "compat_success", "-k", "success_hook"], &tree_7_3().root);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = stdout(&out);
+    let body: Vec<&str> = text.lines().skip_while(|l| !l.starts_with("sanitizers:")).skip(1).collect();
+    assert_eq!(
+        body,
+        [
+            "compat_success_still_calls_mapped  [requires is_compat, vm_ops_mapped or success_hook]",
+            "    mmap_action_finish: call_vma_mapped() runs on success whether or not the call is compat",
+            "failing_success_hook_unmaps_the_vma  [requires success_hook]",
+            "    mmap_action_finish (7.1): a success_hook error takes the error path and unmaps; before 7.1 it \
+             returned without unmapping",
+            "    not applicable: the tree lacks success_hook",
+            "2 scenarios: 1 run on this tree, 1 not applicable",
+        ]
     );
 }
 

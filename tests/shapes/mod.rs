@@ -202,6 +202,130 @@ pub fn rmap_unlock_in_vma_c(path: &str, text: &str) -> String {
     apply(text, edits)
 }
 
+/// `vm_operations_struct` loses its `mapped` member, and mm/util.c
+/// `call_vma_mapped()` and its call in `mmap_action_finish`: before 7.1 a
+/// driver learnt of success only through the action's `success_hook`.
+pub fn no_vm_ops_mapped(path: &str, text: &str) -> String {
+    let f = lexed(path, text);
+    let l = &f.lexed;
+    let mut edits = Vec::new();
+    if let Some(body) = struct_body(&f, "vm_operations_struct") {
+        // `int (*mapped)(...);`: from after the previous member to its `;`.
+        if let Some(name) =
+            (body.start + 2..body.end).find(|&i| l.is(i - 2, "(") && l.is(i - 1, "*") && l.is(i, "mapped"))
+        {
+            let start = (body.start..name).rev().find(|&i| l.is(i, ";") || l.is(i, "{")).unwrap() + 1;
+            let end = statement_end(&f, name);
+            edits.push((span(&f, l.next_code(start)..end + 1), String::new()));
+        }
+    }
+    for item in f.definitions("call_vma_mapped") {
+        edits.push((item.lines.clone(), String::new()));
+    }
+    for i in find_in(&f, "mmap_action_finish", &["call_vma_mapped"]) {
+        let stmt = (0..i).rev().find(|&j| l.is(j, "if")).expect("if (!err) err = call_vma_mapped(vma);");
+        edits.push((span(&f, stmt..statement_end(&f, i) + 1), String::new()));
+    }
+    apply(text, edits)
+}
+
+/// The action types 7.1 added, `MMAP_SIMPLE_IO_REMAP` and
+/// `MMAP_MAP_KERNEL_PAGES`, go: their enumerators, their members of
+/// `struct mmap_action`'s union, their `case`s (a label alone where it
+/// shares its statements with another), and the inline helpers of
+/// include/linux/mm.h that set them.
+pub fn action_types_before_7_1(path: &str, text: &str) -> String {
+    const TYPES: [&str; 2] = ["MMAP_SIMPLE_IO_REMAP", "MMAP_MAP_KERNEL_PAGES"];
+    const MEMBERS: [&str; 2] = ["simple_ioremap", "map_kernel"];
+    const HELPERS: [&str; 3] =
+        ["mmap_action_simple_ioremap", "mmap_action_map_kernel_pages", "mmap_action_map_kernel_pages_full"];
+    let f = lexed(path, text);
+    let l = &f.lexed;
+    let n = l.tokens.len();
+    let mut edits = Vec::new();
+    for i in 0..n.saturating_sub(2) {
+        let name = l.at(i);
+        if TYPES.contains(&name) && l.is(i + 1, ",") {
+            edits.push((span(&f, i..i + 2), String::new()));
+        }
+        if l.is(i, "struct") && l.is(i + 1, "{") {
+            let close = l.closing(i + 1).unwrap();
+            if MEMBERS.iter().any(|m| l.is(close + 1, m)) && l.is(close + 2, ";") {
+                edits.push((span(&f, i..close + 3), String::new()));
+            }
+        }
+        if l.is(i, "case") && TYPES.contains(&l.at(i + 1)) && l.is(i + 2, ":") {
+            let shares = l.is(i + 3, "case") || (i >= 3 && l.is(i - 3, "case") && l.is(i - 1, ":"));
+            let mut end = i + 3;
+            if !shares {
+                // Its statements, up to the next label or the switch's end.
+                while !(l.is(end, "case") || l.is(end, "default") || l.is(end, "}")) {
+                    end = if l.is(end, "{") || l.is(end, "(") { l.closing(end).unwrap() + 1 } else { end + 1 };
+                }
+            }
+            edits.push((span(&f, i..end), String::new()));
+        }
+    }
+    for item in f.items.iter().filter(|i| i.is_definition() && HELPERS.contains(&i.name.as_str())) {
+        edits.push((item.lines.clone(), String::new()));
+    }
+    apply(text, edits)
+}
+
+/// As before 7.1, an I/O remap stays one through prepare, which only
+/// rewrites its pfn, and complete performs it with the decrypted pgprot:
+/// `io_remap_pfn_range_prepare` no longer sets `MMAP_REMAP_PFN` or the
+/// pgprot, and complete's "should have been delegated" case for
+/// `MMAP_IO_REMAP_PFN` remaps (where the label has statements of its own:
+/// the nommu one shares its WARN with the other types).
+pub fn io_remap_in_complete(path: &str, text: &str) -> String {
+    let f = lexed(path, text);
+    let l = &f.lexed;
+    let mut edits = Vec::new();
+    for pat in [
+        &["action", "->", "type", "=", "MMAP_REMAP_PFN"][..],
+        &["action", "->", "remap", ".", "pgprot", "="],
+        &["const", "pgprot_t", "orig_pgprot", "="],
+    ] {
+        for i in find_in(&f, "io_remap_pfn_range_prepare", pat) {
+            edits.push((span(&f, i..statement_end(&f, i) + 1), String::new()));
+        }
+    }
+    for i in find_in(&f, "mmap_action_complete", &["case", "MMAP_IO_REMAP_PFN", ":"]) {
+        if l.is(i + 3, "case") || l.is(i - 1, ":") {
+            continue;
+        }
+        let brk = (i..l.tokens.len()).find(|&j| l.is(j, "break")).expect("the case's break");
+        let io = "case MMAP_IO_REMAP_PFN:\n\t\taction->remap.pgprot = pgprot_decrypted(action->remap.pgprot);\n\t\t\
+                  err = remap_pfn_range_complete(vma, action);\n\t\tbreak;";
+        edits.push((span(&f, i..brk + 2), io.to_string()));
+    }
+    apply(text, edits)
+}
+
+/// `vm_area_desc`'s flags are `vm_flags_t vm_flags`, as before 7.1, which
+/// is what a driver sets. The 7.2 helpers the shape keeps (`vma_desc_test()`
+/// and the rest, which 7.0 did not have) read the same word as a
+/// `vma_flags_t` through a member of an anonymous union beside it,
+/// `vma_flags_view`, so they need no rewriting of their own; the tree has no
+/// `vma_flags` member.
+pub fn desc_vm_flags(path: &str, text: &str) -> String {
+    let f = lexed(path, text);
+    let l = &f.lexed;
+    let mut edits = Vec::new();
+    if let Some(body) = struct_body(&f, "vm_area_desc") {
+        let d = member_decl(&f, &body, "vma_flags").unwrap_or_else(|| panic!("{path}: no vm_area_desc.vma_flags"));
+        let union = "union {\n\t\tvm_flags_t vm_flags;\n\t\tvma_flags_t vma_flags_view;\n\t};";
+        edits.push((span(&f, d.start..d.end + 1), union.to_string()));
+    }
+    for i in 0..l.tokens.len().saturating_sub(2) {
+        if l.is(i, "desc") && l.is(i + 1, "->") && l.is(i + 2, "vma_flags") {
+            edits.push((span(&f, i + 2..i + 3), "vma_flags_view".to_string()));
+        }
+    }
+    apply(text, edits)
+}
+
 /// The first `;` at or after token `i`.
 fn statement_end(f: &File, i: usize) -> usize {
     (i..f.lexed.tokens.len()).find(|&j| f.lexed.is(j, ";")).expect("a statement's end")
@@ -283,9 +407,11 @@ fn rewritten(tree: &Path, path: &str, rewrites: &[fn(&str, &str) -> String]) -> 
 }
 
 /// The 7.0 shape: const descriptor members, the hooks (a failing
-/// `success_hook` not unmapping), a `void` prepare, the two-argument
-/// `mmap_action_complete(action, vma)`, and the rmap lock released outside
-/// mm/util.c.
+/// `success_hook` not unmapping), no `vm_ops->mapped`, a `void` prepare,
+/// the two-argument `mmap_action_complete(action, vma)`, the rmap lock
+/// released outside mm/util.c, no simple I/O remap or kernel pages
+/// actions, I/O remaps performed by complete, and the descriptor's flags
+/// in `vm_flags`.
 pub fn v7_0(tree: &Path) -> Shape {
     overlay("7.0", tree, &files_7_0(tree))
 }
@@ -293,15 +419,35 @@ pub fn v7_0(tree: &Path) -> Shape {
 type Rewrite = fn(&str, &str) -> String;
 
 fn files_7_0(tree: &Path) -> Vec<(&'static str, String)> {
-    let types: &[Rewrite] = &[const_desc_members, write_const_desc_members, hook_members];
-    let util: &[Rewrite] =
-        &[write_const_desc_members, void_prepare, action_vma_complete, rmap_unlock_in_vma_c, hooks_in_finish_returning];
+    let types: &[Rewrite] = &[
+        const_desc_members,
+        write_const_desc_members,
+        hook_members,
+        no_vm_ops_mapped,
+        action_types_before_7_1,
+        desc_vm_flags,
+    ];
+    let util: &[Rewrite] = &[
+        write_const_desc_members,
+        void_prepare,
+        action_vma_complete,
+        rmap_unlock_in_vma_c,
+        hooks_in_finish_returning,
+        no_vm_ops_mapped,
+        action_types_before_7_1,
+        io_remap_in_complete,
+        desc_vm_flags,
+    ];
+    let mm_h: &[Rewrite] =
+        &[void_prepare, action_vma_complete, no_vm_ops_mapped, action_types_before_7_1, desc_vm_flags];
     vec![
         (TYPE_FILES[0], rewritten(tree, TYPE_FILES[0], types)),
         (TYPE_FILES[1], rewritten(tree, TYPE_FILES[1], types)),
         ("mm/util.c", rewritten(tree, "mm/util.c", util)),
-        ("include/linux/mm.h", rewritten(tree, "include/linux/mm.h", &[void_prepare, action_vma_complete])),
-        ("drivers/char/mem.c", rewritten(tree, "drivers/char/mem.c", &[devmem_error_hook])),
+        ("mm/internal.h", rewritten(tree, "mm/internal.h", &[io_remap_in_complete])),
+        ("include/linux/mm.h", rewritten(tree, "include/linux/mm.h", mm_h)),
+        ("mm/vma.h", rewritten(tree, "mm/vma.h", &[desc_vm_flags])),
+        ("drivers/char/mem.c", rewritten(tree, "drivers/char/mem.c", &[devmem_error_hook, desc_vm_flags])),
     ]
 }
 
@@ -313,22 +459,26 @@ fn overlay(name: &'static str, tree: &Path, files: &[(&'static str, String)]) ->
 /// The 7.1 shape: 7.2's prototypes and members, with the hooks where 7.2
 /// has `error_override`.
 pub fn v7_1(tree: &Path) -> Shape {
-    overlay("7.1", tree, &files_7_1(tree, &[hook_members]))
+    overlay("7.1", tree, &files_7_1(tree, &[hook_members], &[hooks_in_finish]))
 }
 
-fn files_7_1(tree: &Path, types: &[Rewrite]) -> Vec<(&'static str, String)> {
+fn files_7_1(tree: &Path, types: &[Rewrite], util: &[Rewrite]) -> Vec<(&'static str, String)> {
     vec![
         (TYPE_FILES[0], rewritten(tree, TYPE_FILES[0], types)),
         (TYPE_FILES[1], rewritten(tree, TYPE_FILES[1], types)),
-        ("mm/util.c", rewritten(tree, "mm/util.c", &[write_const_desc_members, hooks_in_finish])),
+        ("mm/util.c", rewritten(tree, "mm/util.c", &[&[write_const_desc_members as Rewrite], util].concat())),
         ("drivers/char/mem.c", rewritten(tree, "drivers/char/mem.c", &[devmem_error_hook])),
     ]
 }
 
 /// The 7.0.y stable shape: 7.1's prototypes backported onto 7.0, whose
-/// descriptor members are still const and whose hooks are still there.
+/// descriptor members are still const, whose hooks are still there and
+/// whose `vm_operations_struct` has no `mapped` (a 7.1 feature, not a fix).
 pub fn v7_0_stable(tree: &Path) -> Shape {
-    overlay("7.0.y", tree, &files_7_1(tree, &[const_desc_members, write_const_desc_members, hook_members]))
+    let types: &[Rewrite] = &[const_desc_members, write_const_desc_members, hook_members, no_vm_ops_mapped];
+    let mut files = files_7_1(tree, types, &[hooks_in_finish, no_vm_ops_mapped]);
+    files.push(("include/linux/mm.h", rewritten(tree, "include/linux/mm.h", &[no_vm_ops_mapped])));
+    overlay("7.0.y", tree, &files)
 }
 
 /// The 6.19 shape: 7.0's, with `tools/testing/vma` a single
