@@ -23,6 +23,8 @@ const EXAMPLES: &str = "Examples:
   KERNEL_SRC=~/linux git bisect run mmharness bisect-run -- override
                                            bisect a change in the scenarios named *override*
   mmharness review series.mbox --kernel ~/linux    what a posted series changes
+  mmharness review fix.patch --coverage   also which changed lines the scenarios ran, and which none did
+  mmharness coverage -k devmem             the kernel lines the /dev/mem scenarios run, per function
   mmharness diff ~/linux-7.2 ~/linux       two trees, only what differs
   mmharness completions bash > /etc/bash_completion.d/mmharness;  mmharness man > mmharness.1
 
