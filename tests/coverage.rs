@@ -119,3 +119,46 @@ fn a_coverage_build_is_an_entry_of_its_own_beside_the_plain_one() {
     let again = artifact::build(&tree, &Options::runner_only(cache_dir())).unwrap();
     assert_eq!((again.manifest.key, again.compiled), (plain.manifest.key, false));
 }
+
+/// The 1-based line of the first line equal to `wanted` after the line
+/// starting with `after`, in the tree's `path`.
+fn line_after(tree: &Tree, path: &str, after: &str, wanted: &str) -> usize {
+    let text = tree.read(path).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let from = lines.iter().position(|l| l.starts_with(after)).unwrap_or_else(|| panic!("no `{after}` in {path}"));
+    from + lines[from..].iter().position(|l| *l == wanted).unwrap() + 1
+}
+
+/// Per function, the lines with code and who runs them: check_mmap_action()'s
+/// `return -EINVAL;` only the overrides that are "not a valid error value"
+/// (WARN_ON_ONCE(override && !IS_ERR_VALUE(override))); range_in_vma_desc()'s
+/// `if (!desc) return false;` no scenario, since every descriptor is real. The
+/// `return` is a line of code only because the coverage build is `-O0`.
+#[test]
+fn per_function_coverage_names_who_runs_each_line_and_what_nobody_runs() {
+    let tree = tree();
+    let (c, _) =
+        coverage::run(Plan::new(&tree, &cache_dir(), false).unwrap(), &cache_dir(), &suite::select(&[])).unwrap();
+    let json = serde_json::to_value(&c).unwrap();
+    assert_eq!(json["schema_version"], 1);
+    let function = |name: &str| c.functions.iter().find(|f| f.name == name).unwrap();
+
+    let check = function("check_mmap_action");
+    let einval = line_after(&tree, "mm/util.c", "static int check_mmap_action(", "\t\treturn -EINVAL;");
+    let ran = &check.lines.iter().find(|l| l.line == einval).unwrap().scenarios;
+    assert_eq!(
+        ran,
+        &[
+            "override_that_is_not_an_error_fails_prepare_with_einval_and_one_warn",
+            "override_int_min_warns_and_fails_prepare_with_einval",
+            "override_int_max_warns_and_fails_prepare_with_einval",
+            "override_minus_4096_warns_and_fails_prepare_with_einval",
+        ]
+    );
+    assert_eq!((check.lines_executed, check.lines_total), (5, 5));
+
+    let range = function("range_in_vma_desc");
+    let no_desc = line_after(&tree, "include/linux/mm.h", "static inline bool range_in_vma_desc(", "\t\treturn false;");
+    assert_eq!(range.not_executed, vec![no_desc]);
+    assert_eq!(c.functions.iter().filter(|f| !f.not_executed.is_empty()).count(), 2, "{}", coverage::terminal(&c));
+}
