@@ -276,6 +276,14 @@ pub fn of_patch(
     cache: &Path,
     entries: &[Entry],
 ) -> Result<PatchCoverage> {
+    if changed.is_empty() {
+        return Ok(PatchCoverage {
+            lines: Vec::new(),
+            not_exercised: Vec::new(),
+            no_counts_before: Vec::new(),
+            no_counts_after: Vec::new(),
+        });
+    }
     let (b, _) = run(before, cache, entries)?;
     let (a, _) = run(after, cache, entries)?;
     let lines: Vec<PatchLine> = changed
