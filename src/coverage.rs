@@ -346,7 +346,13 @@ pub fn patch_terminal(p: &PatchCoverage) -> String {
         }
     }
     if !p.not_exercised.is_empty() {
-        s.push_str(&format!("not exercised: {}\n", p.not_exercised.join(" ")));
+        // A crash leaves no counts: the crashed scenario may have run them.
+        let unless = if p.no_counts_before.is_empty() && p.no_counts_after.is_empty() {
+            ""
+        } else {
+            " (unless by a scenario that left no counts, named above)"
+        };
+        s.push_str(&format!("not exercised: {}{unless}\n", p.not_exercised.join(" ")));
     }
     s
 }
