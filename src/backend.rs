@@ -140,6 +140,8 @@ pub struct Runner {
     manifest: Manifest,
     child: Option<Child_>,
     timeout: Duration,
+    /// Set in each runner's environment (where a coverage runner writes its counts).
+    env: Vec<(String, std::ffi::OsString)>,
 }
 
 const HELLO_MAGIC: u32 = 0x3148_4d4d;
@@ -148,7 +150,7 @@ const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 
 impl Runner {
     pub fn new(path: &Path, manifest: Manifest) -> Self {
-        Self { path: path.to_path_buf(), manifest, child: None, timeout: DEFAULT_TIMEOUT }
+        Self { path: path.to_path_buf(), manifest, child: None, timeout: DEFAULT_TIMEOUT, env: Vec::new() }
     }
 
     /// How long one exchange (the greeting of a fresh runner, a scenario and
@@ -156,6 +158,12 @@ impl Runner {
     /// mutant that never returns must not hang a bisect.
     pub fn with_timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
+        self
+    }
+
+    /// `name=value` in the environment of every runner this starts.
+    pub fn with_env(mut self, name: &str, value: impl Into<std::ffi::OsString>) -> Self {
+        self.env.push((name.to_string(), value.into()));
         self
     }
 
@@ -167,6 +175,7 @@ impl Runner {
     fn spawn(&self) -> Result<Child, RunError> {
         let mut cmd = Command::new(&self.path);
         cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+        cmd.envs(self.env.iter().map(|(k, v)| (k, v)));
         // Set here rather than in runner.c: it holds for every runner (those
         // of artifacts built before, stand-ins in tests) and from before
         // exec, so no instant of kernel code runs without it.

@@ -9,6 +9,7 @@ pub mod backend;
 pub mod bisect;
 pub mod catalogue;
 pub mod compare;
+pub mod coverage;
 pub mod e2e_catalogue;
 pub mod e2e_suite;
 mod error;

@@ -282,6 +282,20 @@ fn hunk_at(patch: &str, line: usize) -> Option<(String, String)> {
     hunk
 }
 
+/// The old and new ranges of a hunk header, `@@ -a[,b] +c[,d] @@`, as
+/// (first line, count) each.
+fn hunk_ranges(header: &str) -> Option<((usize, usize), (usize, usize))> {
+    let mut words = header.strip_prefix("@@ ")?.split(' ');
+    let range = |w: Option<&str>, sign: char| -> Option<(usize, usize)> {
+        let w = w?.strip_prefix(sign)?;
+        Some(match w.split_once(',') {
+            Some((start, n)) => (start.parse().ok()?, n.parse().ok()?),
+            None => (w.parse().ok()?, 1),
+        })
+    };
+    Some((range(words.next(), '-')?, range(words.next(), '+')?))
+}
+
 /// The hunk of `file` whose old range holds `line`, and its patch line.
 fn hunk_for_file_line(patch: &str, file: &str, line: usize) -> Option<(String, usize)> {
     let mut in_file = false;
@@ -290,7 +304,7 @@ fn hunk_for_file_line(patch: &str, file: &str, line: usize) -> Option<(String, u
             in_file = f == file;
         }
         if in_file && l.starts_with("@@ -") {
-            let start: usize = l[4..].split([',', ' ']).next()?.parse().ok()?;
+            let start = hunk_ranges(l)?.0 .0;
             if start <= line + 3 && line <= start + 3 {
                 return Some((hunk_header(l), i + 1));
             }
@@ -377,6 +391,62 @@ fn git_apply(dir: &Path, patch: &Path, args: &[&str]) -> Result<(bool, String)> 
         .output()
         .context("running git apply (is git installed?)")?;
     Ok((out.status.success(), String::from_utf8_lossy(&out.stderr).into_owned()))
+}
+
+/// The side of a patch a line is on: a removed line is on the side
+/// before it, an added line on the side after.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Side {
+    Before,
+    After,
+}
+
+/// A line a patch changes, as the kernel file and line of its side.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+pub struct ChangedLine {
+    pub file: String,
+    pub side: Side,
+    pub line: usize,
+}
+
+/// The lines of `files` that differ between the trees `before` and
+/// `after`, as `git diff` finds them: what the two builds read, whatever
+/// form the patch came in (a series, quilt, applied with whitespace
+/// collapsed, or reverted).
+pub fn changed_lines(before: &Path, after: &Path, files: &[String]) -> Result<Vec<ChangedLine>> {
+    let mut out = Vec::new();
+    for f in files {
+        let side = |root: &Path| {
+            let p = root.join(f);
+            if p.is_file() {
+                p
+            } else {
+                PathBuf::from("/dev/null")
+            }
+        };
+        let diff = Command::new("git")
+            .args(["diff", "--no-index", "--no-color", "--no-ext-diff", "--unified=0", "--"])
+            .args([side(before), side(after)])
+            .env("GIT_CEILING_DIRECTORIES", "/")
+            .output()
+            .context("running git diff (is git installed?)")?;
+        // 0: the same, 1: they differ; anything else is git's error.
+        if !matches!(diff.status.code(), Some(0 | 1)) {
+            bail!(
+                "git diff of {f} before and after the patch failed: {}",
+                String::from_utf8_lossy(&diff.stderr).trim()
+            );
+        }
+        for ((old, n_old), (new, n_new)) in String::from_utf8_lossy(&diff.stdout).lines().filter_map(hunk_ranges) {
+            let lines = |side, first: usize, n: usize| (first..first + n).map(move |line| (side, line));
+            for (side, line) in lines(Side::Before, old, n_old).chain(lines(Side::After, new, n_new)) {
+                out.push(ChangedLine { file: f.clone(), side, line });
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
 }
 
 /// Which side of the patch the overlay holds.
@@ -693,6 +763,27 @@ index 1111111..2222222 100644
         );
         let msg = explain_failure(&patches(&mail)[0], "error: corrupt patch at line 8\n");
         assert!(msg.contains("is corrupt at line 8 of the patch as decoded from the mail"), "{msg}");
+    }
+
+    #[test]
+    fn hunk_headers_give_both_ranges_with_counts_of_one_left_out() {
+        assert_eq!(hunk_ranges("@@ -1418 +1418 @@ static int f"), Some(((1418, 1), (1418, 1))));
+        assert_eq!(hunk_ranges("@@ -3,0 +4,2 @@"), Some(((3, 0), (4, 2))));
+        assert_eq!(hunk_ranges("@@@ -1 -1 +1 @@@"), None);
+    }
+
+    #[test]
+    fn changed_lines_are_the_removed_ones_before_and_the_added_ones_after() {
+        let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        for (dir, text) in [(&a, "a\nb\nc\n"), (&b, "a\nB\nc\nd\n")] {
+            std::fs::create_dir_all(dir.path().join("mm")).unwrap();
+            std::fs::write(dir.path().join("mm/util.c"), text).unwrap();
+        }
+        let at = |side, line| ChangedLine { file: "mm/util.c".into(), side, line };
+        assert_eq!(
+            changed_lines(a.path(), b.path(), &["mm/util.c".into()]).unwrap(),
+            vec![at(Side::Before, 2), at(Side::After, 2), at(Side::After, 4)]
+        );
     }
 
     #[test]

@@ -10,6 +10,16 @@
 #include <unistd.h>
 #include "scenario.h"
 
+#ifdef MMH_COVERAGE
+/*
+ * libgcov's: write the counts so far (to $GCOV_PREFIX/tu.gcda, which the
+ * caller moves away before the next scenario), and set them to zero, so
+ * each file holds what one scenario ran.
+ */
+void __gcov_dump(void);
+void __gcov_reset(void);
+#endif
+
 static int io_full(int write_side, int fd, void *buf, size_t len)
 {
 	char *p = buf;
@@ -48,6 +58,10 @@ int main(void)
 		return 1;
 	while (!io_full(0, 0, &s, sizeof(s))) {
 		mmh_run(&s, &o);
+#ifdef MMH_COVERAGE
+		__gcov_dump();
+		__gcov_reset();
+#endif
 		if (io_full(1, out, &o, sizeof(o)))
 			return 1;
 	}

@@ -15,11 +15,19 @@ pub fn build(tree: &Tree, opts: &Options) -> Result<Artifact, BuildError> {
     from_plan(plan, opts)
 }
 
-/// The artifact of a plan already made (its sanitizer mode is the plan's).
+/// The artifact of a plan already made (its sanitizer mode is the plan's;
+/// coverage is the options').
 pub fn from_plan(plan: Plan, opts: &Options) -> Result<Artifact, BuildError> {
     let tree = plan.tree.clone();
+    let plan = if opts.coverage { plan.with_coverage() } else { plan };
     let unit = Unit::new(&plan).map_err(|e| BuildError::of_tool(e, &tree.root))?;
     install::install(plan, unit, &opts.cache, opts.bindings).map_err(|e| with_tree(e, &tree))
+}
+
+/// gcc's gcov, of the compiler's version, which reads what a coverage
+/// artifact's runner counted.
+pub fn gcov() -> Result<std::path::PathBuf, BuildError> {
+    Ok(crate::toolchain::gcov()?)
 }
 
 /// A compile error names the tree it came from.

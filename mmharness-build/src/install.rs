@@ -6,13 +6,18 @@
 use crate::cache::{self, WorkDir};
 use crate::output::{io, Artifact, BuildError, Manifest, LIB_NAME};
 use crate::plan::Plan;
-use crate::toolchain::{self, SANITIZE};
+use crate::toolchain::{self, COVERAGE, SANITIZE};
 use crate::unit::{Unit, RUNNER_C};
 use std::path::Path;
 
-/// The files every entry holds, hashed in its manifest.
-fn entry_files() -> [String; 3] {
-    [format!("lib{LIB_NAME}.a"), "runner".to_string(), "tu.c".to_string()]
+/// The files an entry holds, hashed in its manifest: a coverage entry
+/// also keeps gcc's notes, which gcov reads with each run's counts.
+fn entry_files(coverage: bool) -> Vec<String> {
+    let mut v = vec![format!("lib{LIB_NAME}.a"), "runner".to_string(), "tu.c".to_string()];
+    if coverage {
+        v.push("tu.gcno".to_string());
+    }
+    v
 }
 
 const BINDINGS: &str = "bindings.rs";
@@ -31,11 +36,15 @@ fn bindings_verified(dir: &Path) -> bool {
     !want.is_empty() && cache::sha256_file(&dir.join(BINDINGS)).is_ok_and(|h| h == want.trim())
 }
 
-fn compile(work: &Path, flags: &[String], sanitize: bool) -> Result<(), BuildError> {
+fn compile(work: &Path, flags: &[String], sanitize: bool, coverage: bool) -> Result<(), BuildError> {
     let mut unit = toolchain::cc(work)?;
     unit.args(flags).args(["-Wall", "-Wextra", "-c", "tu.c", "-o", "tu.o"]);
     let mut runner = toolchain::cc(work)?;
     runner.arg("-Immh").args(["-Wall", "-Wextra", "-c", "runner.c", "-o", "runner.o"]);
+    if coverage {
+        // The runner writes each scenario's counts apart; it is not counted itself.
+        runner.arg("-DMMH_COVERAGE");
+    }
     toolchain::run_parallel(vec![
         (unit, "compiling the extracted code".into()),
         (runner, "compiling the runner".into()),
@@ -46,6 +55,9 @@ fn compile(work: &Path, flags: &[String], sanitize: bool) -> Result<(), BuildErr
     link.args(["runner.o", "tu.o", "-Wl,--gc-sections", "-o", "runner"]);
     if sanitize {
         link.args(SANITIZE);
+    }
+    if coverage {
+        link.args(COVERAGE);
     }
     let mut ar = toolchain::archiver()?;
     ar.current_dir(work).arg("crs").arg(format!("lib{LIB_NAME}.a")).arg("tu.o");
@@ -97,12 +109,13 @@ fn build_entry(plan: Plan, unit: &mut Unit, dest: &Path, bindings: bool) -> Resu
     let work = plan.work.path();
     io(|| "writing the unit".into(), std::fs::write(work.join("tu.c"), &unit.text))?;
     io(|| "writing the runner".into(), std::fs::write(work.join("runner.c"), RUNNER_C))?;
-    compile(work, &plan.flags, plan.sanitize)?;
+    compile(work, &plan.flags, plan.sanitize, plan.coverage())?;
     if bindings {
         bind(&plan, &work.join("tu.c"), work)?;
     }
-    let names = entry_files();
-    let (files, work) = (names.each_ref().map(String::as_str), plan.work);
+    let names = entry_files(plan.coverage());
+    let files: Vec<&str> = names.iter().map(String::as_str).collect();
+    let work = plan.work;
     let installed = install_entry(work, unit.manifest.clone(), &files, dest)?;
     // This build's manifest (the entry's names whichever tree built it first).
     unit.manifest.files = verified(dest).map(|m| m.files).unwrap_or_default();

@@ -79,6 +79,11 @@ impl Manifest {
     pub fn sanitized(&self) -> bool {
         crate::toolchain::SANITIZE.iter().all(|f| self.flags.iter().any(|g| g == f))
     }
+
+    /// Whether the artifact was built to count the lines it runs.
+    pub fn coverage(&self) -> bool {
+        crate::toolchain::COVERAGE.iter().all(|f| self.flags.iter().any(|g| g == f))
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -105,6 +110,11 @@ impl Artifact {
     pub fn translation_unit(&self) -> PathBuf {
         self.dir.join("tu.c")
     }
+    /// gcc's notes of a coverage artifact: its lines and blocks, which
+    /// gcov reads with the counts of a run.
+    pub fn coverage_notes(&self) -> PathBuf {
+        self.dir.join("tu.gcno")
+    }
 }
 
 pub struct Options {
@@ -117,19 +127,27 @@ pub struct Options {
     /// Make sure the entry has bindgen bindings (the linked tree needs
     /// them; runners of other trees do not). They do not change the key.
     pub bindings: bool,
+    /// Count the lines the extract runs (gcc `--coverage`): a runner that
+    /// writes each scenario's counts (see `csrc/runner.c`). The flag is in
+    /// the key, so such an artifact never stands for a plain one.
+    pub coverage: bool,
 }
 
 impl Options {
     pub fn new(cache: PathBuf) -> Self {
-        Self { cache, sanitize: false, bindings: true }
+        Self { cache, sanitize: false, bindings: true, coverage: false }
     }
 
     /// Options for an artifact used only through its runner.
     pub fn runner_only(cache: PathBuf) -> Self {
-        Self { cache, sanitize: false, bindings: false }
+        Self { cache, sanitize: false, bindings: false, coverage: false }
     }
 
     pub fn sanitized(self, sanitize: bool) -> Self {
         Self { sanitize, ..self }
+    }
+
+    pub fn covered(self, coverage: bool) -> Self {
+        Self { coverage, ..self }
     }
 }

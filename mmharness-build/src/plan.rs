@@ -261,6 +261,19 @@ impl Plan {
         })
     }
 
+    /// The plan of a build that counts the lines it runs: its flags, and
+    /// so its key, say so.
+    pub fn with_coverage(mut self) -> Self {
+        if !self.coverage() {
+            self.flags.extend(toolchain::COVERAGE.iter().map(|f| f.to_string()));
+        }
+        self
+    }
+
+    pub fn coverage(&self) -> bool {
+        toolchain::COVERAGE.iter().all(|f| self.flags.iter().any(|g| g == f))
+    }
+
     /// The file at `path`, if the tree has it.
     pub fn file(&self, path: &str) -> Option<&File> {
         self.files.get(path)

@@ -34,6 +34,13 @@ pub const CODEGEN: &[&str] = &[
 /// Flags of the sanitizer mode, for compiling and for linking the runner.
 pub const SANITIZE: &[&str] = &["-fsanitize=address,undefined", "-fno-sanitize-recover=all"];
 
+/// Flags of the coverage mode, for compiling the unit and linking the
+/// runner (libgcov). The counters follow the `#line` directives, so gcov
+/// reports the extract by its kernel files and lines. `-O0` (after the
+/// codegen's `-O1`, so it wins): optimised, `if (err) return err;` becomes
+/// one branchless block, and the `return` a line with no code of its own.
+pub const COVERAGE: &[&str] = &["--coverage", "-O0"];
+
 /// The `cc` crate's defaults depend on cargo's environment, which differs
 /// between build.rs and the command line, so only its choice of tools is
 /// used, never its flags: one key for both.
@@ -128,6 +135,27 @@ pub fn cc(dir: &Path) -> Result<Command, ToolError> {
     cmd.args(CODEGEN).current_dir(dir);
     crate::process::dies_with_us(&mut cmd);
     Ok(cmd)
+}
+
+/// gcc's gcov, of the same version as the compiler (a counts file is read
+/// only by its own version): beside the compiler's real file, named as it
+/// is with `gcc` turned into `gcov` (`gcc-12`, `gcov-12`).
+pub fn gcov() -> Result<PathBuf, ToolError> {
+    let cc = resolve(&compiler()?.0).and_then(|p| std::fs::canonicalize(p).ok());
+    let beside = cc.as_ref().and_then(|cc| {
+        let name = cc.file_name()?.to_str()?;
+        name.contains("gcc").then(|| cc.with_file_name(name.replacen("gcc", "gcov", 1)))
+    });
+    beside.filter(|g| g.is_file()).ok_or_else(|| ToolError::Machine {
+        what: "finding gcov".into(),
+        message: format!(
+            "coverage needs gcc and its gcov, installed beside it (it ships with gcc); the compiler is {}",
+            cc.map_or_else(
+                || compiler().map(|c| c.0.display().to_string()).unwrap_or_default(),
+                |c| c.display().to_string()
+            )
+        ),
+    })
 }
 
 pub fn archiver() -> Result<Command, ToolError> {

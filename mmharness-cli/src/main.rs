@@ -3,7 +3,7 @@
 use anyhow::{anyhow, bail, Context, Result};
 use clap::{CommandFactory, Parser, Subcommand};
 use mmharness::catalogue::Entry;
-use mmharness::{bisect, compare, e2e_suite, report, review, suite, Runner};
+use mmharness::{bisect, compare, coverage, e2e_suite, report, review, suite, Runner};
 use mmharness_build::fetch::{self, Verify};
 use mmharness_build::{
     artifact, build_inputs, cache, cache_dir, plan::Plan, sanitize_requested, tree::Tree, tree::TreeError,
@@ -24,6 +24,8 @@ const EXAMPLES: &str = "Examples:
   KERNEL_SRC=~/linux git bisect run mmharness bisect-run -- override
                                            bisect a change in the scenarios named *override*
   mmharness review series.mbox --kernel ~/linux    what a posted series changes
+  mmharness review fix.patch --coverage   also which changed lines the scenarios ran, and which none did
+  mmharness coverage -k devmem             the kernel lines the /dev/mem scenarios run, per function
   mmharness diff ~/linux-7.2 ~/linux       two trees, only what differs
   mmharness completions bash > /etc/bash_completion.d/mmharness;  mmharness man > mmharness.1
 
@@ -119,6 +121,20 @@ no compiler, a killed or silent compiler, a full disk, an unreadable cache, a pa
         /// Compare the end-to-end rows (the mapping through mm/vma.c, and tools/testing/vma's own tests).
         #[arg(long)]
         e2e: bool,
+        /// Also say which changed lines the scenarios ran, on which side and by which scenarios (gcc --coverage and gcov).
+        #[arg(long, conflicts_with = "e2e")]
+        coverage: bool,
+        #[command(flatten)]
+        select: Select,
+    },
+    /// Per-function line coverage of the extracted kernel code by the catalogue (gcc --coverage, read by gcov).
+    Coverage {
+        /// The kernel tree (default: KERNEL_SRC, else the default tree).
+        #[arg(long)]
+        kernel: Option<PathBuf>,
+        /// Machine-readable output, with the scenarios that ran each line.
+        #[arg(long)]
+        json: bool,
         #[command(flatten)]
         select: Select,
     },
@@ -377,7 +393,29 @@ fn e2e_review(patch: PathBuf, kernel: Option<PathBuf>, json: bool, sanitize: boo
     Ok(after.iter().all(e2e_suite::E2eRow::passed))
 }
 
-fn review(patch: PathBuf, kernel: Option<PathBuf>, json: bool, entries: &[Entry], sanitize: bool) -> Result<()> {
+/// The changed lines of the in-scope files between the two sides, placed
+/// in the coverage of each side.
+fn patch_coverage(
+    before: &std::path::Path,
+    after: &std::path::Path,
+    in_scope: &[String],
+    entries: &[Entry],
+    sanitize: bool,
+) -> Result<coverage::PatchCoverage> {
+    let cache = cache_dir();
+    let changed = review::changed_lines(before, after, in_scope)?;
+    let plan = |root: &std::path::Path| Plan::new(&Tree::open(root)?, &cache, sanitize);
+    coverage::of_patch(plan(before)?, plan(after)?, changed, &cache, entries)
+}
+
+fn review(
+    patch: PathBuf,
+    kernel: Option<PathBuf>,
+    json: bool,
+    with_coverage: bool,
+    entries: &[Entry],
+    sanitize: bool,
+) -> Result<()> {
     exit_like_diff((|| {
         let tree = tree(kernel)?;
         let input = if patch.as_os_str() == "-" {
@@ -421,10 +459,27 @@ fn review(patch: PathBuf, kernel: Option<PathBuf>, json: bool, entries: &[Entry]
                 (how, c)
             }
         };
+        let lines = if with_coverage {
+            let (before, after) = match applied {
+                review::Applied::Forward { .. } => (tree.root.as_path(), overlay.path()),
+                review::Applied::Reverted { .. } => (overlay.path(), tree.root.as_path()),
+            };
+            let in_scope: Vec<String> = patches
+                .iter()
+                .flat_map(|p| review::touched(&p.text))
+                .filter(|f| !skipped.contains(f))
+                .collect::<std::collections::BTreeSet<_>>()
+                .into_iter()
+                .collect();
+            Some(patch_coverage(before, after, &in_scope, entries, sanitize)?)
+        } else {
+            None
+        };
         let subjects: Vec<&str> = patches.iter().map(|p| p.subject.as_str()).collect();
         if json {
             let doc = serde_json::json!({
-                "patches": subjects, "how": how, "not_in_scope": skipped, "partial_tree": partial, "comparison": c
+                "patches": subjects, "how": how, "not_in_scope": skipped, "partial_tree": partial,
+                "comparison": c, "coverage": lines
             });
             println!("{}", serde_json::to_string_pretty(&doc)?);
         } else {
@@ -445,6 +500,9 @@ fn review(patch: PathBuf, kernel: Option<PathBuf>, json: bool, entries: &[Entry]
                 println!("not in scope, not applied (the build does not read them): {}", skipped.join(" "));
             }
             print!("{}", compare::terminal(&c));
+            if let Some(lines) = &lines {
+                print!("{}", coverage::patch_terminal(lines));
+            }
         }
         Ok(!c.is_empty())
     })())
@@ -532,8 +590,8 @@ fn run(cli: Cli) -> Result<()> {
         }
         Command::BisectRun { tries, filters, e2e } => bisect_run(tries, &filters, e2e, sanitize),
         Command::Diff { tree_a, tree_b, json, select } => diff(tree_a, tree_b, json, &select.entries()?, sanitize)?,
-        Command::Review { patch, kernel, json, e2e: false, select } => {
-            review(patch, kernel, json, &select.entries()?, sanitize)?
+        Command::Review { patch, kernel, json, e2e: false, coverage, select } => {
+            review(patch, kernel, json, coverage, &select.entries()?, sanitize)?
         }
         Command::Review { patch, kernel, json, e2e: true, .. } => {
             if !e2e_review(patch, kernel, json, sanitize)? {
@@ -541,6 +599,15 @@ fn run(cli: Cli) -> Result<()> {
             }
         }
         Command::List { select, kernel, json } => list(&select.entries()?, kernel, json)?,
+        Command::Coverage { kernel, json, select } => {
+            let plan = Plan::new(&tree(kernel)?, &cache_dir(), sanitize)?;
+            let (c, _) = coverage::run(plan, &cache_dir(), &select.entries()?)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&c)?);
+            } else {
+                print!("{}", coverage::terminal(&c));
+            }
+        }
         Command::Build { kernel } => {
             let art = artifact::build(&tree(kernel)?, &artifact::Options::new(cache_dir()))?;
             println!("{}", serde_json::to_string_pretty(&art.manifest)?);
