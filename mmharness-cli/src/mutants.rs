@@ -71,7 +71,7 @@ pub fn run(tree: &Tree, json: bool, selected: Vec<Entry>, sanitize: bool) -> Res
     let by_operator = score_by_operator(&rows);
 
     if json {
-        let doc = serde_json::json!({
+        let doc = mmharness::json::document(serde_json::json!({
             "tree": tree.root,
             "kernel_version": tree.version,
             "entries": entries.iter().map(|e| e.name).collect::<Vec<_>>(),
@@ -82,7 +82,7 @@ pub fn run(tree: &Tree, json: bool, selected: Vec<Entry>, sanitize: bool) -> Res
             "not_viable": not_viable,
             "mutants": rows,
             "seconds": seconds,
-        });
+        }));
         println!("{}", serde_json::to_string_pretty(&doc)?);
         return Ok(percent);
     }

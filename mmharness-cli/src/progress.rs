@@ -1,0 +1,84 @@
+//! The progress line on stderr: the library tells its steps (fetch,
+//! unpack, artifact builds) to an observer, and this one draws them with
+//! indicatif, on a terminal only, never with `--quiet`.
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use mmharness_build::progress::{self, Observer};
+use std::io::IsTerminal;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// Whether progress is drawn: on a terminal, unless `--quiet`. Elsewhere
+/// (a pipe, a file, a CI log) redrawn lines would be noise.
+pub fn shown(quiet: bool, stderr_is_terminal: bool) -> bool {
+    !quiet && stderr_is_terminal
+}
+
+/// Draws the steps the library tells, when [`shown`].
+pub fn install(quiet: bool) {
+    if shown(quiet, std::io::stderr().is_terminal()) {
+        progress::observe(Arc::new(Line::default()));
+    }
+}
+
+/// The one line: the step under way, and whether it counts bytes.
+#[derive(Default)]
+struct Line {
+    bar: Mutex<Option<(ProgressBar, bool)>>,
+}
+
+fn bar(what: &str, counts_bytes: bool) -> ProgressBar {
+    let template =
+        if counts_bytes { "{spinner} {msg}: {bytes} ({bytes_per_sec}) {elapsed}" } else { "{spinner} {msg} {elapsed}" };
+    let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr())
+        .with_style(ProgressStyle::with_template(template).expect("a valid template"))
+        .with_message(what.to_string());
+    bar.enable_steady_tick(Duration::from_millis(200));
+    bar
+}
+
+impl Observer for Line {
+    fn step(&self, what: &str, counts_bytes: bool) {
+        let mut line = self.bar.lock().unwrap_or_else(|e| e.into_inner());
+        match &*line {
+            // A new stage of the same step: its time runs on.
+            Some((bar, false)) if !counts_bytes => bar.set_message(what.to_string()),
+            _ => {
+                if let Some((old, _)) = line.take() {
+                    old.finish_and_clear();
+                }
+                *line = Some((bar(what, counts_bytes), counts_bytes));
+            }
+        }
+    }
+
+    fn bytes(&self, n: u64) {
+        if let Some((bar, _)) = &*self.bar.lock().unwrap_or_else(|e| e.into_inner()) {
+            let first = bar.position() == 0;
+            bar.set_position(n);
+            // The rate is of the bytes after the first count, not of the
+            // first chunk in no time.
+            if first {
+                bar.reset_eta();
+            }
+        }
+    }
+
+    fn end(&self) {
+        if let Some((bar, _)) = self.bar.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shown;
+
+    #[test]
+    fn progress_is_drawn_on_a_terminal_unless_quiet() {
+        assert!(shown(false, true));
+        assert!(!shown(true, true), "--quiet");
+        assert!(!shown(false, false), "stderr is a pipe or a file");
+    }
+}
