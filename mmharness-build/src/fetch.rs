@@ -541,6 +541,13 @@ pub fn ensure(series: &str, cache: &Path, verify: Verify) -> Result<FetchedTree,
     Ok(place.fetched(manifest, true, damage))
 }
 
+/// Downloads Debian's `linux-source-<series>` into `dir` (not the cache,
+/// which keeps no package), for what the unpacked tree leaves out, such as
+/// `tools/testing/kunit`.
+pub fn download_package(series: &str, dir: &Path) -> Result<PathBuf, FetchError> {
+    Ok(download(&format!("linux-source-{series}"), dir)?.1)
+}
+
 /// The package a repair of `series`' tree would unpack without
 /// downloading: one kept by an older mmharness, or not in the cache.
 pub fn kept_package(series: &str, cache: &Path) -> Option<PathBuf> {

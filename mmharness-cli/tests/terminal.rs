@@ -72,17 +72,17 @@ fn list_gives_each_selected_scenario_its_deciding_function_and_requirements() {
     );
 }
 
-/// tools/testing/kunit of the cached 7.3 package, unpacked into `dir`.
+/// tools/testing/kunit of the 7.3 package, unpacked into `dir`: a package
+/// an older mmharness kept in the cache, else one downloaded into `dir`
+/// (the cache keeps none).
 fn kunit_py(dir: &Path) -> Result<std::path::PathBuf, String> {
     if Command::new("python3").arg("--version").output().is_err() {
         return Err("python3 is missing".into());
     }
-    let debs = std::fs::read_dir(cache_dir().join("debs")).map_err(|e| format!("no cached packages: {e}"))?;
-    let deb = debs
-        .flatten()
-        .map(|e| e.path())
-        .find(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("linux-source-7.3_")))
-        .ok_or("no cached linux-source-7.3 package")?;
+    let deb = match fetch::kept_package(fetch::DEFAULT_SERIES, &cache_dir()) {
+        Some(deb) => deb,
+        None => fetch::download_package(fetch::DEFAULT_SERIES, dir).map_err(|e| e.to_string())?,
+    };
     let script = "dpkg-deb --fsys-tarfile \"$1\" | tar -xO ./usr/src/linux-source-7.3.tar.xz \
                   | tar -xJ -C \"$2\" linux-source-7.3/tools/testing/kunit";
     let ok = Command::new("sh").args(["-c", script, "sh"]).arg(&deb).arg(dir).status().map_err(|e| e.to_string())?;
@@ -197,4 +197,34 @@ fn quiet_shows_no_progress_on_a_terminal() {
     let shown = build_on_a_terminal(true);
     assert!(shown.contains("as expected"), "{shown}");
     assert!(!shown.contains("building"), "{shown:?}");
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn diff_names_the_argument_that_is_not_a_kernel_tree() {
+    let out = Command::new(BIN).arg("diff").arg(tree_7_3().root).arg("/etc").output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "an error, not a difference");
+    assert_eq!(
+        stderr(&out),
+        "error: TREE_B /etc: not the top of a kernel tree (no Makefile with VERSION and PATCHLEVEL)\n"
+    );
+}
+
+#[test]
+fn an_error_says_its_cause_once() {
+    let not_a_dir = tempfile::NamedTempFile::new().unwrap();
+    let out = Command::new(BIN)
+        .args(["table", "--kernel"])
+        .arg(tree_7_3().root)
+        .env("MMHARNESS_CACHE", not_a_dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        stderr(&out),
+        format!("error: creating {}/artifacts: Not a directory (os error 20)\n", not_a_dir.path().display())
+    );
 }
