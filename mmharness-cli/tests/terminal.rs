@@ -228,3 +228,13 @@ fn an_error_says_its_cause_once() {
         format!("error: creating {}/artifacts: Not a directory (os error 20)\n", not_a_dir.path().display())
     );
 }
+
+#[test]
+fn output_into_a_closed_pipe_ends_quietly_as_cat_would() {
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let out = Command::new(BIN).arg("list").stdout(writer).output().unwrap();
+    use std::os::unix::process::ExitStatusExt;
+    assert_eq!(out.status.signal(), Some(nix::sys::signal::Signal::SIGPIPE as i32), "{out:?}");
+    assert_eq!(stderr(&out), "", "no panic, no backtrace");
+}
