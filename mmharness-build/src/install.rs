@@ -33,7 +33,7 @@ fn bindings_verified(dir: &Path) -> bool {
 }
 
 fn compile(work: &Path, flags: &[String], sanitize: bool, line: &Step) -> Result<(), BuildError> {
-    line.stage("compiling the extracted code and the runner");
+    line.stage("compiling the unit and the runner");
     let mut unit = toolchain::cc(work)?;
     unit.args(flags).args(["-Wall", "-Wextra", "-c", "tu.c", "-o", "tu.o"]);
     let mut runner = toolchain::cc(work)?;

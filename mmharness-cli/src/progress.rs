@@ -28,8 +28,13 @@ struct Line {
 }
 
 fn bar(what: &str, counts_bytes: bool) -> ProgressBar {
-    let template =
-        if counts_bytes { "{spinner} {msg}: {bytes} ({bytes_per_sec}) {elapsed}" } else { "{spinner} {msg} {elapsed}" };
+    // The message last, cut to the terminal's width: a line that wraps is
+    // redrawn as two.
+    let template = if counts_bytes {
+        "{spinner} {elapsed:>3} {bytes} ({bytes_per_sec}) {wide_msg}"
+    } else {
+        "{spinner} {elapsed:>3} {wide_msg}"
+    };
     let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr())
         .with_style(ProgressStyle::with_template(template).expect("a valid template"))
         .with_message(what.to_string());

@@ -189,7 +189,7 @@ fn build_on_a_terminal(quiet: bool) -> String {
 fn an_artifact_build_shows_its_progress_on_a_terminal() {
     let shown = build_on_a_terminal(false);
     assert!(shown.contains("building the Linux 7.3"), "{shown:?}");
-    assert!(shown.contains("artifact: compiling the extracted code and the runner"), "{shown:?}");
+    assert!(shown.contains("artifact: compiling the unit and the runner"), "{shown:?}");
 }
 
 #[test]
