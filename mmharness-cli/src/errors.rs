@@ -24,6 +24,27 @@ pub fn exit(e: &anyhow::Error) -> ! {
     std::process::exit(2)
 }
 
+/// The status a shell gives a command that SIGPIPE ended: 128 + 13.
+const CLOSED_PIPE: i32 = 141;
+
+/// A reader that has seen enough (`mmharness table | head`) closes the
+/// pipe, and println! panics with "failed printing to stdout: Broken pipe"
+/// and a backtrace. That panic ends us quietly instead, with the status
+/// SIGPIPE gives cat. SIGPIPE itself stays ignored: a write to a runner that
+/// died must fail, to be reported as its crash, not kill us.
+pub fn quiet_on_closed_stdout() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let payload = info.payload();
+        let message = payload.downcast_ref::<String>().map(String::as_str).or(payload.downcast_ref::<&str>().copied());
+        let message = message.unwrap_or_default();
+        if message.starts_with("failed printing to stdout") && message.contains("Broken pipe") {
+            std::process::exit(CLOSED_PIPE);
+        }
+        default(info);
+    }));
+}
+
 #[cfg(test)]
 mod tests {
     use super::message;

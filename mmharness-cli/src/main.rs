@@ -474,12 +474,7 @@ fn ws_note(fallback: bool) -> &'static str {
 /// Errors go to stderr as one message with its causes, never as a debug
 /// dump with a backtrace.
 fn main() {
-    // Rust ignores SIGPIPE, so a closed pipe (`mmharness table | head`) made
-    // println! panic with a backtrace; a reader that has seen enough ends us
-    // quietly instead, by the signal, as it ends cat or grep.
-    // SAFETY: SIG_DFL installs no handler of ours, and no other thread runs yet.
-    let _ =
-        unsafe { nix::sys::signal::signal(nix::sys::signal::Signal::SIGPIPE, nix::sys::signal::SigHandler::SigDfl) };
+    errors::quiet_on_closed_stdout();
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
     // Under `git bisect run` any exit from 1 to 127 but 125 reads as bad, and
     // 0 as good: a usage error or a help text must not be taken for a verdict.
