@@ -4,13 +4,12 @@
 
 use crate::backend::Runner;
 use crate::catalogue::Entry;
-use crate::expect;
+use crate::expect::{self, Expected};
 use crate::suite::{self, Row, Status};
 use anyhow::{Context, Result};
 use mmharness_build::artifact::{self, Manifest, Options};
 use mmharness_build::layout::{self, Layouts, Sources};
 use mmharness_build::plan::Plan;
-use serde::Serialize;
 use std::path::Path;
 
 /// One tree's artifact and results.
@@ -54,7 +53,7 @@ pub fn summary(r: &Row) -> String {
 }
 
 /// One field of a scenario's outcome that differs between the two sides.
-#[derive(Debug, Serialize, PartialEq, Eq)]
+#[derive(Debug, PartialEq, Eq)]
 pub struct FieldChange {
     pub field: String,
     pub before: String,
@@ -62,17 +61,20 @@ pub struct FieldChange {
 }
 
 /// A scenario that ran on both sides and did something else.
-#[derive(Debug, Serialize)]
+#[derive(Debug)]
 pub struct ScenarioChange {
     pub name: &'static str,
+    /// What it did on each side, in words ([`summary`]) and as a summary.
     pub before: String,
     pub after: String,
+    pub got_before: Option<Expected>,
+    pub got_after: Option<Expected>,
     /// Every field that differs, in the order of `expect::between`.
     pub fields: Vec<FieldChange>,
 }
 
 /// A scenario only one side can express: not a change in behaviour.
-#[derive(Debug, Serialize)]
+#[derive(Debug)]
 pub struct OneSided {
     pub name: &'static str,
     /// The side that cannot run it: `before` or `after`.
@@ -80,10 +82,13 @@ pub struct OneSided {
     pub reason: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug)]
 pub struct Comparison {
+    /// Each side's label: `Linux <version> at <tree>`.
     pub before: String,
     pub after: String,
+    pub before_tree: Manifest,
+    pub after_tree: Manifest,
     pub capabilities_added: Vec<&'static str>,
     pub capabilities_removed: Vec<&'static str>,
     pub scenarios: Vec<ScenarioChange>,
@@ -124,6 +129,8 @@ fn scenario(x: &Row, y: &Row) -> (Option<ScenarioChange>, Option<OneSided>) {
                 name: x.name,
                 before: summary(x),
                 after: summary(y),
+                got_before: x.got.clone(),
+                got_after: y.got.clone(),
                 fields,
             });
             (change, None)
@@ -143,6 +150,8 @@ pub fn compare(a: &TreeRun, b: &TreeRun) -> Comparison {
     Comparison {
         before: label(&a.manifest),
         after: label(&b.manifest),
+        before_tree: a.manifest.clone(),
+        after_tree: b.manifest.clone(),
         capabilities_added: cb.iter().copied().filter(|c| !ca.contains(c)).collect(),
         capabilities_removed: ca.iter().copied().filter(|c| !cb.contains(c)).collect(),
         scenarios,

@@ -14,6 +14,7 @@ pub mod e2e_catalogue;
 pub mod e2e_suite;
 mod error;
 pub mod expect;
+pub mod json;
 #[cfg(feature = "linked")]
 pub mod linked;
 pub mod mapping;

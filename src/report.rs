@@ -1,8 +1,6 @@
 //! The behaviour table of a tree, as a terminal table, JSON or KTAP.
 
 use crate::catalogue::Entry;
-use crate::expect::Expected;
-use crate::outcome::Ret;
 use crate::suite::{self, Row, Status};
 use mmharness_build::artifact::Manifest;
 
@@ -26,7 +24,7 @@ fn first_sentence(why: &str) -> &str {
 
 /// What a tree needs to run `e`: what the entry requires, then what its
 /// scenario asks besides (`vm_ops_mapped or success_hook`).
-fn requirements(e: &Entry) -> Vec<String> {
+pub(crate) fn requirements(e: &Entry) -> Vec<String> {
     let mut r: Vec<String> = e.requires.iter().map(|c| c.name().to_string()).collect();
     for need in e.scenario.needs() {
         if !need.0.iter().any(|c| e.requires.contains(c)) {
@@ -62,29 +60,6 @@ pub fn list(entries: &[Entry], tree: Option<&Manifest>) -> String {
     }
     out.push('\n');
     out
-}
-
-pub fn list_json(entries: &[Entry], tree: Option<&Manifest>) -> serde_json::Value {
-    let rows: Vec<serde_json::Value> = entries
-        .iter()
-        .map(|e| {
-            let needs = requirements(e);
-            let mut row = serde_json::json!({ "name": e.name, "why": e.why, "requires": needs });
-            if let Some(m) = tree {
-                let reason = suite::applicability(e, &m.capabilities).err();
-                row["applicable"] = reason.is_none().into();
-                row["reason"] = reason.into();
-            }
-            row
-        })
-        .collect();
-    let mut j = serde_json::json!({ "schema_version": SCHEMA_VERSION, "scenarios": rows });
-    if let Some(m) = tree {
-        j["tree"] = serde_json::json!(m.tree);
-        j["kernel_version"] = m.kernel_version.clone().into();
-        j["capabilities"] = m.capabilities.names().into();
-    }
-    j
 }
 
 /// How the terminal table is laid out.
@@ -182,60 +157,6 @@ pub fn terminal(m: &Manifest, rows: &[Row], layout: Layout) -> String {
     )
 }
 
-/// Bumped when a field of the JSON output changes meaning or goes away.
-pub const SCHEMA_VERSION: u32 = 1;
-
-/// A return value as JSON: `{"name": "-EAGAIN", "value": -11}`.
-fn ret_json(ret: i32) -> serde_json::Value {
-    serde_json::json!({ "name": Ret(ret).name(), "value": ret })
-}
-
-/// A summary (what the catalogue expects, or what happened) as JSON.
-fn summary_json(e: &Expected) -> serde_json::Value {
-    serde_json::json!({
-        "ret": ret_json(e.ret),
-        "unmaps": e.unmaps,
-        "warns": e.warns,
-        "mapped_calls": e.mapped_calls,
-        "crash": e.crash,
-    })
-}
-
-/// One row: the verdict, the summaries compared, and what a reader acts on
-/// (the WARNs with their places, a crash's report); the README documents
-/// each field.
-fn row_json(r: &Row) -> serde_json::Value {
-    let (status, detail) = match &r.status {
-        Status::Pass => ("pass", None),
-        Status::Fail { difference } => ("fail", Some(difference)),
-        Status::NotApplicable { reason } => ("not_applicable", Some(reason)),
-    };
-    let crash = r.outcome.as_ref().and_then(|o| o.crash.as_ref());
-    serde_json::json!({
-        "name": r.name,
-        "why": r.why,
-        "status": status,
-        "detail": detail,
-        "result": r.result(),
-        "expected": summary_json(&r.expected),
-        "got": r.got.as_ref().map(summary_json),
-        "warns": r.outcome.as_ref().map_or(&[][..], |o| &o.warns[..]),
-        "crash": crash.map(|c| serde_json::json!({ "signal": c.signal, "report": c.description })),
-    })
-}
-
-pub fn json(m: &Manifest, rows: &[Row]) -> serde_json::Value {
-    serde_json::json!({
-        "schema_version": SCHEMA_VERSION,
-        "sanitized": m.sanitized(),
-        "tree": m.tree,
-        "kernel_version": m.kernel_version,
-        "artifact": m.key,
-        "capabilities": m.capabilities.names(),
-        "rows": rows.iter().map(row_json).collect::<Vec<_>>(),
-    })
-}
-
 /// The suite name KTAP readers group the scenarios under.
 pub const SUITE: &str = "mmap_action";
 
@@ -277,6 +198,7 @@ pub fn ktap(m: &Manifest, rows: &[Row]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::expect::Expected;
 
     fn row(name: &'static str, status: Status) -> Row {
         let e = Expected { ret: 0, unmaps: 0, warns: 0, mapped_calls: 0, crash: false, details: Default::default() };
@@ -292,17 +214,6 @@ mod tests {
             "extracted": [], "leaves": [], "flags": [], "compiler": "cc", "warnings": []
         }))
         .unwrap()
-    }
-
-    #[test]
-    fn json_is_versioned_and_names_errnos_with_their_numbers() {
-        let mut r = row("a", Status::Fail { difference: "returned -ENOMEM, expected -EAGAIN".into() });
-        r.expected.ret = -(nix::errno::Errno::EAGAIN as i32);
-        let j = json(&manifest(), &[r]);
-        assert_eq!(j["schema_version"], 1);
-        assert_eq!(j["rows"][0]["expected"]["ret"], serde_json::json!({ "name": "-EAGAIN", "value": -11 }));
-        assert_eq!(j["rows"][0]["status"], "fail");
-        assert_eq!(j["rows"][0]["detail"], "returned -ENOMEM, expected -EAGAIN");
     }
 
     #[test]

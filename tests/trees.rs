@@ -119,9 +119,9 @@ fn tree_7_3() -> Tree {
     Tree::open(&mmharness_build::fetched(fetch::DEFAULT_SERIES).unwrap().root).unwrap()
 }
 
-/// A scratch copy of the default tree's cache entry (tree, manifest and
-/// package), damaged: the next use finds the damage, and the package is
-/// unpacked again.
+/// A scratch copy of the default tree's cache entry (tree and manifest),
+/// damaged: the next use finds the damage, downloads the package again (it
+/// is not kept after unpacking), unpacks it and removes it.
 #[test]
 fn a_truncated_and_a_deleted_file_of_the_default_tree_are_found_and_repaired_on_next_use() {
     let real = mmharness_build::fetched(fetch::DEFAULT_SERIES).unwrap();
@@ -129,8 +129,7 @@ fn a_truncated_and_a_deleted_file_of_the_default_tree_are_found_and_repaired_on_
     let place = cache.path().join("trees").join(&real.manifest.package);
     std::fs::create_dir_all(&place).unwrap();
     assert!(std::process::Command::new("cp").arg("-a").arg(&real.root).arg(&place).status().unwrap().success());
-    let deb = cache.path().join(real.manifest.deb.file_name().unwrap());
-    std::fs::copy(&real.manifest.deb, &deb).unwrap();
+    let deb = cache.path().join("debs").join(real.manifest.deb.file_name().unwrap());
     let manifest = fetch::TreeManifest { deb, ..real.manifest.clone() };
     std::fs::write(place.join("manifest.json"), serde_json::to_string(&manifest).unwrap()).unwrap();
 
@@ -150,6 +149,8 @@ fn a_truncated_and_a_deleted_file_of_the_default_tree_are_found_and_repaired_on_
     assert_eq!(repaired.damage, Some(found));
     assert_eq!(std::fs::read(&util).unwrap(), original);
     assert!(place.join("tree/drivers/char/random.c").is_file());
+    let kept: Vec<_> = std::fs::read_dir(cache.path().join("debs")).unwrap().flatten().map(|e| e.path()).collect();
+    assert!(kept.is_empty(), "the package downloaded for the repair is removed: {kept:?}");
     assert!(!fetch::ensure(fetch::DEFAULT_SERIES, cache.path(), Verify::Everything).unwrap().changed);
 }
 

@@ -140,7 +140,7 @@ fn size_of(path: &Path) -> u64 {
 
 /// One artifact entry: its key, size, when it was last used, and the tree
 /// its manifest names.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone)]
 pub struct Entry {
     pub key: String,
     pub bytes: u64,
@@ -149,7 +149,7 @@ pub struct Entry {
 }
 
 /// What the cache holds, by part.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone)]
 pub struct Usage {
     pub root: PathBuf,
     /// Newest first.
@@ -202,10 +202,12 @@ pub fn usage(cache: &Path) -> Usage {
     }
 }
 
-/// Removes all but the `keep` most recently used artifacts, and what dead
-/// builds left in `tmp`; fetched trees are kept. Returns the bytes freed.
+/// Removes all but the `keep` most recently used artifacts, what dead
+/// builds left in `tmp`, and the packages older fetches kept; fetched trees
+/// are kept. Returns the bytes freed.
 pub fn gc(cache: &Path, keep: usize) -> u64 {
     let before = usage(cache);
+    crate::fetch::remove_packages(cache);
     for e in before.artifacts.iter().skip(keep) {
         discard(cache, &artifacts(cache).join(&e.key));
     }

@@ -17,9 +17,10 @@
 use crate::c::File;
 use crate::cache;
 use crate::inputs::{self, Role};
-use crate::install::{install_entry, verified};
+use crate::install::{install_entry, verified, what_builds};
 use crate::output::{io, BuildError, Manifest, Options};
 use crate::plan::Plan;
+use crate::progress;
 use crate::toolchain::{self, SANITIZE};
 use crate::tree::Tree;
 use crate::unit::{self, DRIVER_C};
@@ -257,7 +258,10 @@ pub fn build(tree: &Tree, opts: &Options) -> Result<E2eArtifact, BuildError> {
         manifest.files = m.files;
         return Ok(E2eArtifact { dir: dest, manifest, compiled: false });
     }
+    let line = progress::step(format!("{} (end to end)", what_builds(&plan)));
+    line.stage("the maple tree and tools/lib");
     let support = support_lib(&plan, &manifest, &opts.cache)?;
+    line.stage("compiling mm/vma.c, the extract and the kernel's VMA tests");
     compile(&plan, plan.work.path(), &text, &support)?;
     let Plan { work, .. } = plan;
     let compiled = install_entry(work, manifest.clone(), &[RUNNER, "tu.c"], &dest)?;

@@ -12,28 +12,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressFinish, ProgressStyle};
-
-static QUIET: AtomicBool = AtomicBool::new(false);
-
-/// `--quiet`: no progress on stderr. There is none either when stderr is
-/// not a terminal (indicatif draws nothing there).
-pub fn set_quiet(quiet: bool) {
-    QUIET.store(quiet, Ordering::Relaxed);
-}
-
-/// A line on stderr that says what runs and for how long, redrawn in place.
-fn progress(message: String, template: &str) -> ProgressBar {
-    let target =
-        if QUIET.load(Ordering::Relaxed) { ProgressDrawTarget::hidden() } else { ProgressDrawTarget::stderr() };
-    let bar = ProgressBar::with_draw_target(None, target)
-        .with_style(ProgressStyle::with_template(template).expect("a valid template"))
-        .with_message(message)
-        // An error returns early: the line goes, the error says the rest.
-        .with_finish(ProgressFinish::AndClear);
-    bar.enable_steady_tick(Duration::from_millis(200));
-    bar
-}
+use crate::progress;
 
 /// Bytes of the files directly in `dir`.
 fn dir_bytes(dir: &Path) -> u64 {
@@ -41,24 +20,33 @@ fn dir_bytes(dir: &Path) -> u64 {
     entries.filter_map(|e| e.metadata().ok()).filter(|m| m.is_file()).map(|m| m.len()).sum()
 }
 
-/// Runs `cmd` while a progress line shows how much `dir` grew, and how fast.
+/// Runs `cmd` (apt-get download into `dir`) while a progress line shows
+/// how much `dir` grew, and how fast. apt reads its package lists for
+/// seconds before the first byte arrives: until then the line says so, and
+/// the count and rate start with the first byte.
 fn run_watching(cmd: Command, what: &str, tool: &'static str, dir: &Path) -> Result<String, FetchError> {
-    let bar = progress(what.to_string(), "{spinner} {msg}: {bytes} ({bytes_per_sec}) {elapsed}");
+    let line = progress::step(format!("{what}: apt reads its package lists"));
     let before = dir_bytes(dir);
     let done = AtomicBool::new(false);
-    let out = std::thread::scope(|s| {
+    std::thread::scope(|s| {
         s.spawn(|| {
+            let mut started = false;
             while !done.load(Ordering::Relaxed) {
-                bar.set_position(dir_bytes(dir).saturating_sub(before));
-                std::thread::sleep(Duration::from_millis(200));
+                let grown = dir_bytes(dir).saturating_sub(before);
+                if grown > 0 && !started {
+                    line.counting(what);
+                    started = true;
+                }
+                if started {
+                    line.bytes(grown);
+                }
+                std::thread::sleep(Duration::from_millis(100));
             }
         });
         let out = run(cmd, what, tool);
         done.store(true, Ordering::Relaxed);
         out
-    });
-    bar.finish_and_clear();
-    out
+    })
 }
 
 /// The series the harness tests by default.
@@ -109,6 +97,7 @@ pub struct TreeManifest {
     pub package: String,
     pub version: String,
     pub sha256: String,
+    /// Where the package was downloaded to: removed once it is unpacked.
     pub deb: PathBuf,
     pub paths: Vec<String>,
     /// Every regular file unpacked, by its path in the tree. The few
@@ -329,9 +318,9 @@ fn download(package: &str, debs: &Path) -> Result<(String, PathBuf), FetchError>
     let apt = PrivateApt::new(&mirror)?;
     let mut update = apt.command("apt-get");
     update.args(["-q", "update"]);
-    let updating = progress("apt-get update (private configuration)".into(), "{spinner} {msg} {elapsed}");
+    let updating = progress::step(format!("fetching {package}: apt-get update (private configuration)"));
     run(update, "apt-get update (private configuration)", "apt-get")?;
-    updating.finish_and_clear();
+    drop(updating);
     let mut policy = apt.command("apt-cache");
     policy.args(["policy", package]);
     let version = newest_version(&run(policy, "apt-cache policy", "apt-cache")?)
@@ -414,10 +403,8 @@ fn unpack(deb: &Path, package: &str, dest: &Path, paths: &[&str]) -> Result<(), 
     tree.args(["-xJf", "-", "--touch", "--strip-components=1", "-C"])
         .arg(dest)
         .args(paths.iter().map(|p| format!("{package}/{p}")));
-    let bar = progress(format!("unpacking {package}"), "{spinner} {msg} {elapsed}");
-    let unpacked = pipeline(vec![("dpkg-deb", data), ("tar", tarball), ("tar", tree)], "unpacking the kernel source");
-    bar.finish_and_clear();
-    unpacked
+    let _line = progress::step(format!("unpacking {package}"));
+    pipeline(vec![("dpkg-deb", data), ("tar", tarball), ("tar", tree)], "unpacking the kernel source")
 }
 
 /// Where the cache keeps a package's tree, and the lock that guards it.
@@ -488,8 +475,9 @@ pub fn cached(series: &str, cache: &Path, inputs: &[&str]) -> Result<Option<Fetc
 }
 
 /// The tree of `linux-source-<series>` in the cache, checked by `verify`,
-/// and unpacked again (from the cached package when it is intact) or
-/// fetched when it is missing or damaged.
+/// and fetched when it is missing or damaged (unpacked again without a
+/// download only from an intact package an older mmharness kept). The
+/// package is removed after the unpack.
 pub fn ensure(series: &str, cache: &Path, verify: Verify) -> Result<FetchedTree, FetchError> {
     let place = Place::new(series, cache);
     let (package, trees) = (&place.package, &place.trees);
@@ -554,7 +542,47 @@ pub fn ensure(series: &str, cache: &Path, verify: Verify) -> Result<FetchedTree,
     } else {
         io(|| format!("moving the tree into {}", place.dir.display()), std::fs::rename(staging.keep(), &place.dir))?;
     }
+    // Every file of the tree is recorded and checked on use: the package is
+    // 165 MB kept for a repair that downloads it again in seconds. Only the
+    // cache's own download goes; a package elsewhere is not ours.
+    if manifest.deb.parent() == Some(&cache.join("debs")) {
+        io(|| format!("removing {}", manifest.deb.display()), std::fs::remove_file(&manifest.deb))?;
+    }
     Ok(place.fetched(manifest, true, damage))
+}
+
+/// Downloads Debian's `linux-source-<series>` into `dir` (not the cache,
+/// which keeps no package), for what the unpacked tree leaves out, such as
+/// `tools/testing/kunit`.
+pub fn download_package(series: &str, dir: &Path) -> Result<PathBuf, FetchError> {
+    Ok(download(&format!("linux-source-{series}"), dir)?.1)
+}
+
+/// The package a repair of `series`' tree would unpack without
+/// downloading: one kept by an older mmharness, or not in the cache.
+pub fn kept_package(series: &str, cache: &Path) -> Option<PathBuf> {
+    Place::new(series, cache).manifest().map(|m| m.deb).filter(|deb| deb.is_file())
+}
+
+/// Removes the packages in `<cache>/debs` (an older mmharness kept them
+/// after unpacking), but not one a fetch running now is downloading.
+/// Returns the bytes freed.
+pub fn remove_packages(cache: &Path) -> u64 {
+    let debs = std::fs::read_dir(cache.join("debs")).into_iter().flatten().flatten();
+    let mut freed = 0;
+    for entry in debs {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some(series) = name.split('_').next().and_then(|p| p.strip_prefix("linux-source-")) else { continue };
+        let lock = std::fs::File::open(Place::new(series, cache).lock);
+        if lock.is_ok_and(|l| l.try_lock().is_err()) {
+            continue;
+        }
+        let bytes = entry.metadata().map_or(0, |m| m.len());
+        if std::fs::remove_file(entry.path()).is_ok() {
+            freed += bytes;
+        }
+    }
+    freed
 }
 
 #[cfg(test)]
@@ -731,6 +759,45 @@ mod tests {
         assert!(!ensure("9.9", &cache, Verify::Inputs(&["mm/util.c"])).unwrap().changed);
         let t = ensure("9.9", &cache, Verify::Everything).unwrap();
         assert_eq!(t.damage.as_deref(), Some("drivers/char/x has other contents"));
+    }
+
+    #[test]
+    fn the_caches_own_package_is_removed_after_the_unpack() {
+        let dir = tempfile::tempdir().unwrap();
+        let fake = fake_package(dir.path(), "9.9");
+        let cache = cache_with_package(dir.path(), &fake);
+        let deb = cache.join("debs/linux-source-9.9_1_all.deb");
+        std::fs::create_dir_all(deb.parent().unwrap()).unwrap();
+        std::fs::copy(&fake, &deb).unwrap();
+        let place = cache.join("trees/linux-source-9.9/manifest.json");
+        let old: TreeManifest = serde_json::from_str(&std::fs::read_to_string(&place).unwrap()).unwrap();
+        std::fs::write(&place, serde_json::to_string(&TreeManifest { deb: deb.clone(), ..old }).unwrap()).unwrap();
+        assert_eq!(kept_package("9.9", &cache), Some(deb.clone()));
+
+        let t = ensure("9.9", &cache, Verify::Everything).unwrap();
+        assert_eq!(std::fs::read_to_string(t.root.join("mm/util.c")).unwrap(), "int x;\n");
+        assert!(!deb.exists(), "the package is removed once its tree is recorded");
+        // A repair has no package to unpack: it downloads one.
+        assert_eq!(kept_package("9.9", &cache), None);
+    }
+
+    #[test]
+    fn gc_removes_kept_packages_but_not_one_being_downloaded() {
+        let cache = tempfile::tempdir().unwrap();
+        let debs = cache.path().join("debs");
+        std::fs::create_dir_all(&debs).unwrap();
+        std::fs::write(debs.join("linux-source-7.2_7.2.13-1_all.deb"), "old package").unwrap();
+        std::fs::write(debs.join("linux-source-7.3_7.3.4-1_all.deb"), "half a download").unwrap();
+        let place = Place::new("7.3", cache.path());
+        std::fs::create_dir_all(&place.trees).unwrap();
+        let fetching = std::fs::File::create(&place.lock).unwrap();
+        fetching.lock().unwrap();
+
+        assert_eq!(remove_packages(cache.path()), "old package".len() as u64);
+        assert!(!debs.join("linux-source-7.2_7.2.13-1_all.deb").exists());
+        assert!(debs.join("linux-source-7.3_7.3.4-1_all.deb").exists(), "a fetch of 7.3 holds its lock");
+        drop(fetching);
+        assert_eq!(remove_packages(cache.path()), "half a download".len() as u64);
     }
 
     #[test]

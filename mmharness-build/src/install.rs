@@ -6,6 +6,7 @@
 use crate::cache::{self, WorkDir};
 use crate::output::{io, Artifact, BuildError, Manifest, LIB_NAME};
 use crate::plan::Plan;
+use crate::progress::{self, Step};
 use crate::toolchain::{self, COVERAGE, SANITIZE};
 use crate::unit::{Unit, RUNNER_C};
 use std::path::Path;
@@ -36,7 +37,8 @@ fn bindings_verified(dir: &Path) -> bool {
     !want.is_empty() && cache::sha256_file(&dir.join(BINDINGS)).is_ok_and(|h| h == want.trim())
 }
 
-fn compile(work: &Path, flags: &[String], sanitize: bool, coverage: bool) -> Result<(), BuildError> {
+fn compile(work: &Path, flags: &[String], sanitize: bool, coverage: bool, line: &Step) -> Result<(), BuildError> {
+    line.stage("compiling the unit and the runner");
     let mut unit = toolchain::cc(work)?;
     unit.args(flags).args(["-Wall", "-Wextra", "-c", "tu.c", "-o", "tu.o"]);
     let mut runner = toolchain::cc(work)?;
@@ -50,6 +52,7 @@ fn compile(work: &Path, flags: &[String], sanitize: bool, coverage: bool) -> Res
         (runner, "compiling the runner".into()),
     ])?;
 
+    line.stage("linking the runner");
     let mut link = toolchain::cc(work)?;
     // Unused helpers of the tools headers may reach symbols nobody links.
     link.args(["runner.o", "tu.o", "-Wl,--gc-sections", "-o", "runner"]);
@@ -66,6 +69,12 @@ fn compile(work: &Path, flags: &[String], sanitize: bool, coverage: bool) -> Res
         let _ = std::fs::remove_file(work.join(scratch));
     }
     Ok(())
+}
+
+/// What a progress line says while `plan`'s artifact is built.
+pub(crate) fn what_builds(plan: &Plan) -> String {
+    let sanitized = if plan.sanitize { " sanitized" } else { "" };
+    format!("building the Linux {}{sanitized} artifact", plan.tree.version)
 }
 
 /// Bindings of the unit, with exact allow-lists, written to `dest`.
@@ -109,8 +118,10 @@ fn build_entry(plan: Plan, unit: &mut Unit, dest: &Path, bindings: bool) -> Resu
     let work = plan.work.path();
     io(|| "writing the unit".into(), std::fs::write(work.join("tu.c"), &unit.text))?;
     io(|| "writing the runner".into(), std::fs::write(work.join("runner.c"), RUNNER_C))?;
-    compile(work, &plan.flags, plan.sanitize, plan.coverage())?;
+    let line = progress::step(what_builds(&plan));
+    compile(work, &plan.flags, plan.sanitize, plan.coverage(), &line)?;
     if bindings {
+        line.stage("bindgen");
         bind(&plan, &work.join("tu.c"), work)?;
     }
     let names = entry_files(plan.coverage());
@@ -155,6 +166,7 @@ pub fn install(plan: Plan, mut unit: Unit, cache_dir: &Path, bindings: bool) -> 
         cache::touch(&dest);
         unit.manifest.files = m.files;
         if bindings && !bindings_verified(&dest) {
+            progress::step(what_builds(&plan)).stage("bindgen");
             io(|| "writing the unit".into(), std::fs::write(plan.work.path().join("tu.c"), &unit.text))?;
             bind(&plan, &plan.work.path().join("tu.c"), &dest)?;
         }

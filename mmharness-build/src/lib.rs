@@ -25,6 +25,7 @@ mod output;
 pub mod overlay;
 pub mod plan;
 pub mod process;
+pub mod progress;
 mod toolchain;
 pub mod tree;
 mod unit;

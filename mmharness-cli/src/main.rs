@@ -3,7 +3,7 @@
 use anyhow::{anyhow, bail, Context, Result};
 use clap::{CommandFactory, Parser, Subcommand};
 use mmharness::catalogue::Entry;
-use mmharness::{bisect, compare, coverage, e2e_suite, report, review, suite, Runner};
+use mmharness::{bisect, compare, coverage, e2e_suite, json as schema, report, review, suite, Runner};
 use mmharness_build::fetch::{self, Verify};
 use mmharness_build::{
     artifact, build_inputs, cache, cache_dir, plan::Plan, sanitize_requested, tree::Tree, tree::TreeError,
@@ -13,7 +13,9 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 
 mod check_dup;
+mod errors;
 mod mutants;
+mod progress;
 
 const EXAMPLES: &str = "Examples:
   mmharness table                          the default tree (Debian's linux-source-7.3), fetched on first use
@@ -231,21 +233,23 @@ enum CacheAction {
     },
 }
 
+/// The tree the user named with `arg` (`--kernel`, `TREE_A`): the tree's
+/// own advice names KERNEL_SRC, which this user did not set.
+fn open_tree(path: &std::path::Path, arg: &str) -> Result<Tree> {
+    Tree::open(path).map_err(|e| match e {
+        TreeError::Missing(p) => anyhow!("{arg} {}: no such directory", p.display()),
+        TreeError::NotAKernelTree(p) => {
+            anyhow!("{arg} {}: not the top of a kernel tree (no Makefile with VERSION and PATCHLEVEL)", p.display())
+        }
+        e => e.into(),
+    })
+}
+
 /// `--kernel`, else `KERNEL_SRC`, else the default tree, fetched or repaired
 /// first when the cache lacks it intact.
 fn tree(kernel: Option<PathBuf>) -> Result<Tree> {
     if let Some(path) = kernel {
-        // The tree's own advice names KERNEL_SRC; this user gave --kernel.
-        return Tree::open(&path).map_err(|e| match e {
-            TreeError::Missing(p) => anyhow!("--kernel {}: no such directory", p.display()),
-            TreeError::NotAKernelTree(p) => {
-                anyhow!(
-                    "--kernel {}: not the top of a kernel tree (no Makefile with VERSION and PATCHLEVEL)",
-                    p.display()
-                )
-            }
-            e => e.into(),
-        });
+        return open_tree(&path, "--kernel");
     }
     let cache = cache_dir();
     match tree_at_hand(&cache) {
@@ -255,7 +259,11 @@ fn tree(kernel: Option<PathBuf>) -> Result<Tree> {
             cache.display()
         ),
         Err(ResolveError::Damaged(problem)) => {
-            eprintln!("the default tree differs from its package ({problem}): unpacking it again")
+            let how = match fetch::kept_package(fetch::DEFAULT_SERIES, &cache) {
+                Some(deb) => format!("unpacking it again from {}", deb.display()),
+                None => "downloading its package again (packages are not kept after unpacking)".into(),
+            };
+            eprintln!("the default tree differs from its package ({problem}): {how}")
         }
         resolved => return Ok(resolved?.tree),
     }
@@ -286,7 +294,7 @@ fn table(
     let art = artifact::build(&tree, &artifact::Options::runner_only(cache_dir()).sanitized(sanitize))?;
     let rows = suite::run(&mut Runner::for_artifact(&art), entries)?;
     if json {
-        println!("{}", serde_json::to_string_pretty(&report::json(&art.manifest, &rows))?);
+        println!("{}", serde_json::to_string_pretty(&schema::table(&art.manifest, &rows))?);
     } else if ktap {
         print!("{}", report::ktap(&art.manifest, &rows));
     } else {
@@ -301,7 +309,7 @@ fn e2e_table(kernel: Option<PathBuf>, json: bool, ktap: bool, sanitize: bool) ->
     let art = mmharness_build::e2e::build(&tree(kernel)?, &opts)?;
     let rows = e2e_suite::run(&art.runner(), &[]);
     if json {
-        println!("{}", serde_json::to_string_pretty(&rows)?);
+        println!("{}", serde_json::to_string_pretty(&schema::e2e_table(&art.manifest.kernel_version, &rows)?)?);
     } else if ktap {
         print!("{}", e2e_suite::ktap(&rows));
     } else {
@@ -345,21 +353,20 @@ fn bisect_run(tries: u32, filters: &[String], e2e: bool, sanitize: bool) -> ! {
 fn exit_like_diff(differs: Result<bool>) -> ! {
     match differs {
         Ok(differs) => std::process::exit(differs as i32),
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            std::process::exit(2)
-        }
+        Err(e) => errors::exit(&e),
     }
 }
 
 fn diff(a: PathBuf, b: PathBuf, json: bool, entries: &[Entry], sanitize: bool) -> Result<()> {
     exit_like_diff((|| {
         let cache = cache_dir();
-        let plan = |p: &PathBuf| Plan::new(&Tree::open(p)?, &cache, sanitize);
-        let (ra, rb) = (compare::run_tree(plan(&a)?, &cache, entries)?, compare::run_tree(plan(&b)?, &cache, entries)?);
+        let (ta, tb) = (open_tree(&a, "TREE_A")?, open_tree(&b, "TREE_B")?);
+        let plan = |t: &Tree| Plan::new(t, &cache, sanitize);
+        let (ra, rb) =
+            (compare::run_tree(plan(&ta)?, &cache, entries)?, compare::run_tree(plan(&tb)?, &cache, entries)?);
         let c = compare::compare(&ra, &rb);
         if json {
-            println!("{}", serde_json::to_string_pretty(&c)?);
+            println!("{}", serde_json::to_string_pretty(&schema::document(schema::comparison(&c)))?);
         } else {
             print!("{}", compare::terminal(&c));
         }
@@ -384,7 +391,8 @@ fn e2e_review(patch: PathBuf, kernel: Option<PathBuf>, json: bool, sanitize: boo
     }
     let changes = e2e_suite::differences(&before, &after);
     if json {
-        println!("{}", serde_json::to_string_pretty(&serde_json::json!({ "changes": changes, "after": after }))?);
+        let doc = schema::document(serde_json::json!({ "changes": changes, "after": after }));
+        println!("{}", serde_json::to_string_pretty(&doc)?);
     } else if changes.is_empty() {
         println!("the patch changes no end-to-end row ({} rows)", after.len());
     } else {
@@ -477,16 +485,15 @@ fn review(
         };
         let subjects: Vec<&str> = patches.iter().map(|p| p.subject.as_str()).collect();
         if json {
-            let doc = serde_json::json!({
+            let doc = schema::document(serde_json::json!({
                 "patches": subjects, "how": how, "not_in_scope": skipped, "partial_tree": partial,
-                "comparison": c, "coverage": lines
-            });
+                "comparison": schema::comparison(&c), "coverage": lines
+            }));
             println!("{}", serde_json::to_string_pretty(&doc)?);
         } else {
-            let named: Vec<&str> =
-                subjects.iter().map(|s| if s.is_empty() { "(a bare diff: no subject)" } else { s }).collect();
-            let n = patches.len();
-            println!("{n} patch{}: {}\n{how}", if n == 1 { "" } else { "es" }, named.join("; "));
+            let named: Vec<&str> = subjects.iter().map(|s| if s.is_empty() { "(no subject)" } else { s }).collect();
+            let plural = if patches.len() == 1 { "" } else { "es" };
+            println!("{} patch{plural}: {}\n{how}", patches.len(), named.join("; "));
             if let Some(p) = &partial {
                 println!(
                     "the tree is {} {} unpacked in part ({}): it lacks {}; give --kernel a whole tree to judge them",
@@ -515,7 +522,7 @@ fn list(entries: &[Entry], kernel: Option<PathBuf>, json: bool) -> Result<()> {
     };
     let manifest = art.as_ref().map(|a| &a.manifest);
     if json {
-        println!("{}", serde_json::to_string_pretty(&report::list_json(entries, manifest))?);
+        println!("{}", serde_json::to_string_pretty(&schema::list(entries, manifest))?);
     } else {
         print!("{}", report::list(entries, manifest));
     }
@@ -529,7 +536,7 @@ fn mb(bytes: u64) -> String {
 fn cache_report(json: bool) -> Result<()> {
     let u = cache::usage(&cache_dir());
     if json {
-        println!("{}", serde_json::to_string_pretty(&u)?);
+        println!("{}", serde_json::to_string_pretty(&schema::cache(&u))?);
         return Ok(());
     }
     let artifacts: u64 = u.artifacts.iter().map(|e| e.bytes).sum();
@@ -538,7 +545,9 @@ fn cache_report(json: bool) -> Result<()> {
     for (dir, bytes) in &u.trees {
         println!("  tree {}: {}", dir.file_name().unwrap_or_default().to_string_lossy(), mb(*bytes));
     }
-    println!("  packages: {}", mb(u.debs));
+    if u.debs > 0 {
+        println!("  packages kept by an older fetch: {} (`mmharness cache gc` removes them)", mb(u.debs));
+    }
     println!("  unfinished builds: {}", mb(u.tmp));
     Ok(())
 }
@@ -554,6 +563,7 @@ fn ws_note(fallback: bool) -> &'static str {
 /// Errors go to stderr as one message with its causes, never as a debug
 /// dump with a backtrace.
 fn main() {
+    errors::quiet_on_closed_stdout();
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
     // Under `git bisect run` any exit from 1 to 127 but 125 reads as bad, and
     // 0 as good: a usage error or a help text must not be taken for a verdict.
@@ -569,14 +579,13 @@ fn main() {
     });
     // 1 is a verdict (something differs), as diff(1) has it: an error is 2.
     if let Err(e) = run(cli) {
-        eprintln!("error: {e:#}");
-        std::process::exit(2);
+        errors::exit(&e);
     }
 }
 
 fn run(cli: Cli) -> Result<()> {
     let sanitize = cli.sanitize || sanitize_requested();
-    fetch::set_quiet(cli.quiet);
+    progress::install(cli.quiet);
     match cli.command {
         Command::Table { kernel, json, ktap, e2e, select, failed, wide } => {
             let passed = if e2e {

@@ -13,7 +13,6 @@ use mmharness_build::plan::Plan;
 use mmharness_build::{cache_dir, tree::Tree};
 use serde::Serialize;
 use std::collections::BTreeMap;
-use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
@@ -71,7 +70,7 @@ pub fn run(tree: &Tree, json: bool, selected: Vec<Entry>, sanitize: bool) -> Res
     let by_operator = score_by_operator(&rows);
 
     if json {
-        let doc = serde_json::json!({
+        let doc = mmharness::json::document(serde_json::json!({
             "tree": tree.root,
             "kernel_version": tree.version,
             "entries": entries.iter().map(|e| e.name).collect::<Vec<_>>(),
@@ -82,7 +81,7 @@ pub fn run(tree: &Tree, json: bool, selected: Vec<Entry>, sanitize: bool) -> Res
             "not_viable": not_viable,
             "mutants": rows,
             "seconds": seconds,
-        });
+        }));
         println!("{}", serde_json::to_string_pretty(&doc)?);
         return Ok(percent);
     }
@@ -182,7 +181,7 @@ fn judge(tree: &Tree, read: &[PathBuf], mutants: &[Mutant], entries: &[Entry], s
     let done = AtomicUsize::new(0);
     let failed = AtomicBool::new(false);
     let verdicts: Mutex<Vec<Option<Verdict>>> = Mutex::new(mutants.iter().map(|_| None).collect());
-    let progress = std::io::stderr().is_terminal();
+    let count = mmharness_build::progress::step("mutants");
     std::thread::scope(|s| {
         let workers: Vec<_> = (0..workers())
             .map(|_| {
@@ -194,9 +193,7 @@ fn judge(tree: &Tree, read: &[PathBuf], mutants: &[Mutant], entries: &[Entry], s
                         let v = v.inspect_err(|_| failed.store(true, Ordering::Relaxed))?;
                         verdicts.lock().expect("no worker panics holding it")[i] = Some(v);
                         let n = done.fetch_add(1, Ordering::Relaxed) + 1;
-                        if progress {
-                            eprint!("\r{n}/{}", mutants.len());
-                        }
+                        count.stage(&format!("{n}/{} judged", mutants.len()));
                     }
                     Ok(())
                 })
@@ -204,9 +201,6 @@ fn judge(tree: &Tree, read: &[PathBuf], mutants: &[Mutant], entries: &[Entry], s
             .collect();
         workers.into_iter().try_for_each(|w| w.join().expect("a mutant worker panicked"))
     })?;
-    if progress {
-        eprintln!();
-    }
     Ok(verdicts.into_inner().expect("the workers are done").into_iter().map(|v| v.expect("judged")).collect())
 }
 

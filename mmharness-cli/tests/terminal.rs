@@ -1,12 +1,14 @@
 //! What a user at a terminal meets: `--sanitize` catching what the plain
-//! build cannot, `--failed`, `list` and `-k`, and KTAP that the kernel's own
-//! `kunit.py parse` reads without errors, even around a multi-line crash.
+//! build cannot, `--failed`, `list` and `-k`, KTAP that the kernel's own
+//! `kunit.py parse` reads without errors, even around a multi-line crash,
+//! and colour and progress on a terminal only (a pseudo-terminal here).
 
 use mmharness_build::overlay::Overlay;
 use mmharness_build::tree::Tree;
 use mmharness_build::{cache_dir, fetch};
+use std::io::Read;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
 
 const BIN: &str = env!("CARGO_BIN_EXE_mmharness");
 
@@ -92,17 +94,17 @@ fn list_with_a_kernel_says_which_scenarios_run_on_it_and_why_the_others_do_not()
     );
 }
 
-/// tools/testing/kunit of the cached 7.3 package, unpacked into `dir`.
+/// tools/testing/kunit of the 7.3 package, unpacked into `dir`: a package
+/// an older mmharness kept in the cache, else one downloaded into `dir`
+/// (the cache keeps none).
 fn kunit_py(dir: &Path) -> Result<std::path::PathBuf, String> {
     if Command::new("python3").arg("--version").output().is_err() {
         return Err("python3 is missing".into());
     }
-    let debs = std::fs::read_dir(cache_dir().join("debs")).map_err(|e| format!("no cached packages: {e}"))?;
-    let deb = debs
-        .flatten()
-        .map(|e| e.path())
-        .find(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("linux-source-7.3_")))
-        .ok_or("no cached linux-source-7.3 package")?;
+    let deb = match fetch::kept_package(fetch::DEFAULT_SERIES, &cache_dir()) {
+        Some(deb) => deb,
+        None => fetch::download_package(fetch::DEFAULT_SERIES, dir).map_err(|e| e.to_string())?,
+    };
     let script = "dpkg-deb --fsys-tarfile \"$1\" | tar -xO ./usr/src/linux-source-7.3.tar.xz \
                   | tar -xJ -C \"$2\" linux-source-7.3/tools/testing/kunit";
     let ok = Command::new("sh").args(["-c", script, "sh"]).arg(&deb).arg(dir).status().map_err(|e| e.to_string())?;
@@ -135,4 +137,125 @@ fn ktap_of_a_run_with_multi_line_crash_reports_parses_in_kunit_py_with_no_errors
         format!("Ran {} tests: passed: {}, failed: {}, skipped: {}", n("total:"), n("pass:"), n("fail:"), n("skip:"));
     assert!(summary.ends_with(&expected), "{summary} (expected {expected})");
     assert_ne!(n("fail:"), "0", "the planted read fails scenarios");
+}
+
+/// What a terminal shows of `mmharness args`, run with its stdout and
+/// stderr on a pseudo-terminal of 120 columns, and its exit code.
+fn on_a_terminal(args: &[&str], env: &[(&str, &str)]) -> (String, Option<i32>) {
+    let size = nix::pty::Winsize { ws_row: 40, ws_col: 120, ws_xpixel: 0, ws_ypixel: 0 };
+    let pty = nix::pty::openpty(Some(&size), None).unwrap();
+    let mut cmd = Command::new(BIN);
+    cmd.args(args)
+        .env_remove("NO_COLOR")
+        .env_remove("COLUMNS")
+        .env_remove("MMHARNESS_SANITIZE")
+        .envs(env.iter().copied());
+    cmd.stdout(Stdio::from(pty.slave.try_clone().unwrap())).stderr(Stdio::from(pty.slave));
+    let mut child = cmd.spawn().unwrap();
+    // The command's copies of the terminal's end go: the last close is the
+    // child's, and reading then ends (EIO), with all it wrote read.
+    drop(cmd);
+    let mut shown = Vec::new();
+    let _ = std::fs::File::from(pty.master).read_to_end(&mut shown);
+    let code = child.wait().unwrap().code();
+    (String::from_utf8_lossy(&shown).into_owned(), code)
+}
+
+/// The escape sequence that starts a coloured verdict (green, as comfy-table
+/// writes it).
+const GREEN: &str = "\u{1b}[38;5;10m";
+
+#[test]
+fn verdicts_are_coloured_on_a_terminal() {
+    let tree = tree_7_3();
+    let (shown, code) =
+        on_a_terminal(&["--quiet", "table", "-k", "devmem", "--kernel", &tree.root.to_string_lossy()], &[]);
+    assert_eq!(code, Some(0), "{shown}");
+    assert!(shown.contains(&format!("{GREEN} as expected ")), "{shown:?}");
+}
+
+#[test]
+fn no_color_turns_colour_off_on_a_terminal() {
+    let tree = tree_7_3();
+    let args = ["--quiet", "table", "-k", "devmem", "--kernel", &tree.root.to_string_lossy()];
+    let (shown, code) = on_a_terminal(&args, &[("NO_COLOR", "1")]);
+    assert_eq!(code, Some(0), "{shown}");
+    assert!(shown.contains("as expected"), "{shown}");
+    assert!(!shown.contains('\u{1b}'), "{shown:?}");
+}
+
+#[test]
+fn a_table_into_a_pipe_has_no_colour() {
+    let out = mmharness(&["table", "-k", "devmem"], &tree_7_3().root);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(stdout(&out).contains("as expected"), "{}", stdout(&out));
+    assert!(!stdout(&out).contains('\u{1b}'), "{:?}", stdout(&out));
+}
+
+/// An artifact built into an empty scratch cache: the terminal shows the
+/// build's progress line, unless `--quiet`.
+fn build_on_a_terminal(quiet: bool) -> String {
+    let (tree, cache) = (tree_7_3(), tempfile::tempdir().unwrap());
+    let mut args = vec!["table", "-k", "devmem", "--kernel"];
+    let root = tree.root.to_string_lossy().into_owned();
+    args.push(&root);
+    if quiet {
+        args.insert(0, "--quiet");
+    }
+    let (shown, code) = on_a_terminal(&args, &[("MMHARNESS_CACHE", &cache.path().to_string_lossy())]);
+    assert_eq!(code, Some(0), "{shown}");
+    shown
+}
+
+#[test]
+fn an_artifact_build_shows_its_progress_on_a_terminal() {
+    let shown = build_on_a_terminal(false);
+    assert!(shown.contains("building the Linux 7.3"), "{shown:?}");
+    assert!(shown.contains("artifact: compiling the unit and the runner"), "{shown:?}");
+}
+
+#[test]
+fn quiet_shows_no_progress_on_a_terminal() {
+    let shown = build_on_a_terminal(true);
+    assert!(shown.contains("as expected"), "{shown}");
+    assert!(!shown.contains("building"), "{shown:?}");
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn diff_names_the_argument_that_is_not_a_kernel_tree() {
+    let out = Command::new(BIN).arg("diff").arg(tree_7_3().root).arg("/etc").output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "an error, not a difference");
+    assert_eq!(
+        stderr(&out),
+        "error: TREE_B /etc: not the top of a kernel tree (no Makefile with VERSION and PATCHLEVEL)\n"
+    );
+}
+
+#[test]
+fn an_error_says_its_cause_once() {
+    let not_a_dir = tempfile::NamedTempFile::new().unwrap();
+    let out = Command::new(BIN)
+        .args(["table", "--kernel"])
+        .arg(tree_7_3().root)
+        .env("MMHARNESS_CACHE", not_a_dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        stderr(&out),
+        format!("error: creating {}/artifacts: Not a directory (os error 20)\n", not_a_dir.path().display())
+    );
+}
+
+#[test]
+fn output_into_a_closed_pipe_ends_quietly_as_cat_would() {
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let out = Command::new(BIN).arg("list").stdout(writer).output().unwrap();
+    assert_eq!(out.status.code(), Some(128 + nix::sys::signal::Signal::SIGPIPE as i32), "{out:?}");
+    assert_eq!(stderr(&out), "", "no panic, no backtrace");
 }
