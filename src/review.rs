@@ -62,17 +62,18 @@ fn is_mbox_separator(line: &str) -> bool {
 }
 
 /// The messages of an mbox, or the whole input when it is one, each with
-/// the number of input lines before it.
-fn messages(input: &str) -> Vec<(usize, String)> {
-    let mut out = vec![(0, String::new())];
-    for (i, line) in input.split_inclusive('\n').enumerate() {
-        if is_mbox_separator(line.trim_end()) {
-            out.push((i + 1, String::new()));
+/// the number of input lines before it. Bytes, not text: each message says
+/// its own charset.
+fn messages(input: &[u8]) -> Vec<(usize, Vec<u8>)> {
+    let mut out = vec![(0, Vec::new())];
+    for (i, line) in input.split_inclusive(|&b| b == b'\n').enumerate() {
+        if is_mbox_separator(String::from_utf8_lossy(line).trim_end()) {
+            out.push((i + 1, Vec::new()));
             continue;
         }
-        out.last_mut().expect("one message at least").1.push_str(line);
+        out.last_mut().expect("one message at least").1.extend_from_slice(line);
     }
-    out.retain(|(_, m)| !m.trim().is_empty());
+    out.retain(|(_, m)| !m.iter().all(u8::is_ascii_whitespace));
     out
 }
 
@@ -80,11 +81,11 @@ fn messages(input: &str) -> Vec<(usize, String)> {
 /// encoded: every text part (a patch attached as `text/x-patch` included),
 /// decoded from quoted-printable or base64 and from its charset. Input that
 /// does not start with mail headers is a bare patch.
-fn subject_and_text(message: &str) -> (String, String, bool) {
-    let first = message.lines().next().unwrap_or("");
+fn subject_and_text(message: &[u8]) -> (String, String, bool) {
+    let first = message.split(|&b| b == b'\n').next().map(String::from_utf8_lossy).unwrap_or_default();
     let header = first.split_once(':').is_some_and(|(k, _)| !k.is_empty() && !k.contains(' '));
-    let parsed = if header { mailparse::parse_mail(message.as_bytes()).ok() } else { None };
-    let Some(mail) = parsed else { return (String::new(), message.to_string(), false) };
+    let parsed = if header { mailparse::parse_mail(message).ok() } else { None };
+    let Some(mail) = parsed else { return (String::new(), String::from_utf8_lossy(message).into_owned(), false) };
     let subject = mail.headers.get_first_value("Subject").unwrap_or_default();
     let mut text = String::new();
     let mut encoded = false;
@@ -179,18 +180,38 @@ fn series_number(subject: &str) -> Option<u32> {
 /// `[PATCH n/m]` order; a message without a patch (a cover letter) is left
 /// out.
 pub fn patches(input: &str) -> Vec<Patch> {
+    patches_of(input.as_bytes())
+}
+
+/// The same, from the bytes of the input.
+pub fn patches_of(input: &[u8]) -> Vec<Patch> {
     let mut out: Vec<Patch> = messages(input)
         .iter()
         .filter_map(|(before, m)| {
             let (subject, text, encoded) = subject_and_text(m);
             let text = patch_in(&text)?;
-            let input_lines = if encoded { vec![None; text.lines().count()] } else { input_lines(&text, m, *before) };
+            let input_lines = if encoded {
+                vec![None; text.lines().count()]
+            } else {
+                input_lines(&text, &String::from_utf8_lossy(m), *before)
+            };
             Some(Patch { subject, text, input_lines })
         })
         .collect();
     // A stable sort: messages without a number keep their mbox order.
     out.sort_by_key(|p| series_number(&p.subject).unwrap_or(0));
     out
+}
+
+/// The patches of the file at `path`, or of standard input for `-`, read
+/// as bytes: a raw 8-bit mail in Latin-1 is not UTF-8, and says so itself.
+pub fn read(path: &Path) -> Result<Vec<Patch>> {
+    if path == Path::new("-") {
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::stdin(), &mut bytes).context("reading the patch from stdin")?;
+        return Ok(patches_of(&bytes));
+    }
+    Ok(patches_of(&std::fs::read(path).with_context(|| format!("reading {}", path.display()))?))
 }
 
 /// A path as git writes it: bare, or in double quotes with C escapes.
@@ -672,6 +693,22 @@ index 1111111..2222222 100644
         let p = patches(&mail);
         assert_eq!(p[0].subject, "[PATCH] mm: a subject long enough to be folded");
         assert!(p[0].text.contains("+\treturn b; /* caf\u{e9} = */\n"), "{}", p[0].text);
+    }
+
+    /// A raw 8-bit mail in Latin-1 is not UTF-8: its bytes are decoded by
+    /// the charset it declares, not refused.
+    #[test]
+    fn a_raw_8bit_latin1_mail_is_decoded_by_its_charset() {
+        let mail = format!(
+            "Subject: [PATCH] x\nContent-Type: text/plain; charset=ISO-8859-1\nContent-Transfer-Encoding: 8bit\n\n\
+             Signed-off-by: J\u{e9}r\u{f4}me\n---\n{}",
+            PATCH.replace("return b;", "return b; /* caf\u{e9} */")
+        );
+        let latin1: Vec<u8> = mail.chars().map(|c| u8::try_from(u32::from(c)).unwrap()).collect();
+        assert!(std::str::from_utf8(&latin1).is_err(), "the mail is not UTF-8");
+        let p = patches_of(&latin1);
+        assert_eq!(p.len(), 1);
+        assert!(p[0].text.contains("+\treturn b; /* caf\u{e9} */\n"), "{}", p[0].text);
     }
 
     #[test]

@@ -378,9 +378,8 @@ fn diff(a: PathBuf, b: PathBuf, json: bool, entries: &[Entry], sanitize: bool) -
 /// tree has a row the catalogue does not expect.
 fn e2e_review(patch: PathBuf, kernel: Option<PathBuf>, json: bool, sanitize: bool) -> Result<bool> {
     let tree = tree(kernel)?;
-    let input = std::fs::read_to_string(&patch).with_context(|| format!("reading {}", patch.display()))?;
     let read = Plan::new(&tree, &cache_dir(), sanitize)?.inputs();
-    let (overlay, applied) = review::apply(&tree.root, &review::patches(&input), &read)?;
+    let (overlay, applied) = review::apply(&tree.root, &review::read(&patch)?, &read)?;
     let opts = artifact::Options::runner_only(cache_dir()).sanitized(sanitize);
     let rows = |t: &Tree| -> Result<Vec<e2e_suite::E2eRow>> {
         Ok(e2e_suite::run(&mmharness_build::e2e::build(t, &opts)?.runner(), &[]))
@@ -426,12 +425,7 @@ fn review(
 ) -> Result<()> {
     exit_like_diff((|| {
         let tree = tree(kernel)?;
-        let input = if patch.as_os_str() == "-" {
-            std::io::read_to_string(std::io::stdin()).context("reading the patch from stdin")?
-        } else {
-            std::fs::read_to_string(&patch).with_context(|| format!("reading {}", patch.display()))?
-        };
-        let patches = review::patches(&input);
+        let patches = review::read(&patch)?;
         let cache = cache_dir();
         let base = Plan::new(&tree, &cache, sanitize)?;
         let read = base.inputs();
