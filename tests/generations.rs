@@ -143,6 +143,7 @@ fn assert_void_prepare_era(shape: shapes::Shape, caps: &str) {
                 "simple_ioremap_wrapping_physical_memory_fails_prepare_with_einval",
                 "simple_ioremap_with_pgoff_past_the_region_fails_prepare_with_einval",
                 "map_kernel_pages_outside_the_vma_fails_prepare_with_efault",
+                "map_kernel_pages_starting_below_the_vma_fails_prepare_with_efault",
                 "unknown_action_type_warns_and_fails_prepare_with_einval",
                 "compat_vma_mmap_remap_outside_the_vma_fails_with_efault",
                 "compat_vma_mmap_partial_cow_remap_fails_with_einval",

@@ -100,15 +100,21 @@ struct mmh_scenario {
 
 enum mmh_event_kind {
 	MMH_EV_REMAP = 1,		/* vma, addr, pfn, size */
-	MMH_EV_INSERT_PAGES = 2,	/* vma, addr, nr_pages */
-	MMH_EV_MUNMAP = 3,		/* mm, start, len */
+	MMH_EV_INSERT_PAGES = 2,	/* vma, addr, nr_pages, pages */
+	MMH_EV_MUNMAP = 3,		/* mm, start, len, uf */
 	MMH_EV_MAPPED = 4,		/* start, end, pgoff, file */
 	MMH_EV_RMAP_LOCK = 5,		/* mapping */
 	MMH_EV_RMAP_UNLOCK = 6,		/* mapping */
 	MMH_EV_MMAP_READ_TRYLOCK = 7,	/* mm */
 	MMH_EV_PGPROT_DECRYPTED = 8,	/* pgprot */
-	MMH_EV_DEVMEM_CHECK = 9,	/* enum mmh_devmem_deny bit, allowed */
+	MMH_EV_DEVMEM_CHECK = 9,	/* enum mmh_devmem_deny bit, allowed, pfn, size */
 	MMH_EV_SUCCESS_HOOK = 10,	/* vma */
+	/* /dev/mem's other checks; ret is 1 when allowed. */
+	MMH_EV_DEVMEM_PRIVATE = 11,	/* desc */
+	MMH_EV_DEVMEM_PROT_ALLOWED = 12,	/* file, pfn, size, vma_prot */
+	MMH_EV_DEVMEM_ACCESS_PROT = 13,	/* file, pfn, size, vma_prot value */
+	/* The file's .mmap_prepare hook compat_vma_mmap() calls. */
+	MMH_EV_MMAP_PREPARE = 14,	/* desc->mm, desc->file */
 };
 
 struct mmh_event {
@@ -137,6 +143,9 @@ struct mmh_objects {
 	uint64_t vma;
 	uint64_t file;
 	uint64_t mapping;
+	uint64_t desc;
+	/* &desc->page_prot, which /dev/mem's check may change. */
+	uint64_t desc_page_prot;
 };
 
 /*
