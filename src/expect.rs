@@ -29,9 +29,9 @@ pub struct Expected {
 /// VMA afterwards.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Details {
-    /// The first remap's `(vma, addr, pfn, size)`.
+    /// The first remap's `(vma, addr, pfn, size, prot)`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub remap: Option<(Obj, u64, u64, u64)>,
+    pub remap: Option<(Obj, u64, u64, u64, u64)>,
     /// The first `insert_pages` call's `(vma, addr, pages, nr_pages)`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub insert: Option<(Obj, u64, Obj, u64)>,
@@ -60,9 +60,9 @@ pub struct Details {
     /// The protection the first `pgprot_decrypted` is asked to decrypt.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pgprot_decrypted: Option<u64>,
-    /// The descriptor's `(mm, file)` the file's `.mmap_prepare` receives.
+    /// The descriptor's `(mm, file, page_prot)` the file's `.mmap_prepare` receives.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub mmap_prepare: Option<(Obj, Obj)>,
+    pub mmap_prepare: Option<(Obj, Obj, u64)>,
     /// /dev/mem's checks, in order, each with its arguments and answer.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub devmem: Option<Vec<Event>>,
@@ -102,7 +102,7 @@ impl Details {
     fn of(o: &Outcome) -> Self {
         Self {
             remap: o.events.iter().find_map(|e| match e {
-                Event::Remap { vma, addr, pfn, size, .. } => Some((*vma, *addr, *pfn, *size)),
+                Event::Remap { vma, addr, pfn, size, prot, .. } => Some((*vma, *addr, *pfn, *size, *prot)),
                 _ => None,
             }),
             insert: o.events.iter().find_map(|e| match e {
@@ -134,7 +134,7 @@ impl Details {
                 _ => None,
             }),
             mmap_prepare: o.events.iter().find_map(|e| match e {
-                Event::MmapPrepare { mm, file } => Some((*mm, *file)),
+                Event::MmapPrepare { mm, file, page_prot } => Some((*mm, *file, *page_prot)),
                 _ => None,
             }),
             devmem: Some(o.events.iter().filter(|e| e.is_devmem_check()).cloned().collect())
@@ -148,8 +148,8 @@ impl Details {
         let mut d = Vec::new();
         let mut differ =
             |field: &str, expected: String, got: String| d.push(Difference { field: field.into(), expected, got });
-        let remap = |v: Option<(Obj, u64, u64, u64)>| {
-            v.map_or("none".into(), |(o, a, p, s)| format!("({}, {a:#x}, {p:#x}, {s:#x})", obj(o)))
+        let remap = |v: Option<(Obj, u64, u64, u64, u64)>| {
+            v.map_or("none".into(), |(o, a, p, s, q)| format!("({}, {a:#x}, {p:#x}, {s:#x}, {q:#x})", obj(o)))
         };
         let insert = |v: Option<(Obj, u64, Obj, u64)>| {
             v.map_or("none".into(), |(o, a, p, n)| format!("({}, {a:#x}, {}, {n})", obj(o), obj(p)))
@@ -159,7 +159,7 @@ impl Details {
         };
         let one = |v: Option<Obj>| v.map_or("none".into(), obj);
         if self.remap.is_some() && self.remap != got.remap {
-            differ("remap(vma, addr, pfn, size)", remap(self.remap), remap(got.remap));
+            differ("remap(vma, addr, pfn, size, prot)", remap(self.remap), remap(got.remap));
         }
         if self.insert.is_some() && self.insert != got.insert {
             differ("insert_pages(vma, addr, pages, nr_pages)", insert(self.insert), insert(got.insert));
@@ -177,8 +177,14 @@ impl Details {
             differ("pgprot_decrypted(prot)", hex(self.pgprot_decrypted), hex(got.pgprot_decrypted));
         }
         if self.mmap_prepare.is_some() && self.mmap_prepare != got.mmap_prepare {
-            let two = |v: Option<(Obj, Obj)>| v.map_or("none".into(), |(m, f)| format!("({}, {})", obj(m), obj(f)));
-            differ(".mmap_prepare(desc->mm, desc->file)", two(self.mmap_prepare), two(got.mmap_prepare));
+            let three = |v: Option<(Obj, Obj, u64)>| {
+                v.map_or("none".into(), |(m, f, p)| format!("({}, {}, {p:#x})", obj(m), obj(f)))
+            };
+            differ(
+                ".mmap_prepare(desc->mm, desc->file, desc->page_prot)",
+                three(self.mmap_prepare),
+                three(got.mmap_prepare),
+            );
         }
         if self.devmem.is_some() && self.devmem != got.devmem {
             let calls = |v: &Option<Vec<Event>>| {
@@ -324,9 +330,10 @@ fn verdict(allowed: bool) -> &'static str {
 /// A call into a leaf: its signature, and the call with its arguments and result.
 fn call(e: &Event) -> (&'static str, String) {
     match e {
-        Event::Remap { vma, addr, pfn, size, ret } => {
-            ("remap(vma, addr, pfn, size)", format!("remap({}, {addr:#x}, {pfn:#x}, {size:#x}) = {ret}", obj(*vma)))
-        }
+        Event::Remap { vma, addr, pfn, size, prot, ret } => (
+            "remap(vma, addr, pfn, size, prot)",
+            format!("remap({}, {addr:#x}, {pfn:#x}, {size:#x}, {prot:#x}) = {ret}", obj(*vma)),
+        ),
         Event::InsertPages { vma, addr, pages, nr_pages, ret } => (
             "insert_pages(vma, addr, pages, nr_pages)",
             format!("insert_pages({}, {addr:#x}, {}, {nr_pages}) = {ret}", obj(*vma), obj(*pages)),
@@ -369,9 +376,10 @@ fn call(e: &Event) -> (&'static str, String) {
             "phys_mem_access_prot(file, pfn, size, vma_prot)",
             format!("phys_mem_access_prot({}, {pfn:#x}, {size:#x}, {vma_prot:#x})", obj(*file)),
         ),
-        Event::MmapPrepare { mm, file } => {
-            (".mmap_prepare(desc)", format!(".mmap_prepare(desc with mm {}, file {})", obj(*mm), obj(*file)))
-        }
+        Event::MmapPrepare { mm, file, page_prot } => (
+            ".mmap_prepare(desc)",
+            format!(".mmap_prepare(desc with mm {}, file {}, page_prot {page_prot:#x})", obj(*mm), obj(*file)),
+        ),
         Event::SuccessHook { vma, ret } => ("success_hook(vma)", format!("success_hook({}) = {ret}", obj(*vma))),
         Event::Unknown { kind } => ("unknown event", format!("unknown event {kind}")),
     }

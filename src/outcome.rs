@@ -65,6 +65,7 @@ pub enum Event {
         addr: u64,
         pfn: u64,
         size: u64,
+        prot: u64,
         ret: Ret,
     },
     InsertPages {
@@ -130,10 +131,11 @@ pub enum Event {
         vma_prot: u64,
     },
     /// The file's `.mmap_prepare` that `compat_vma_mmap` calls: the
-    /// descriptor's `mm` and `file`.
+    /// descriptor's `mm`, `file` and `page_prot`.
     MmapPrepare {
         mm: Obj,
         file: Obj,
+        page_prot: u64,
     },
     /// The hook era's `action->success_hook`.
     SuccessHook {

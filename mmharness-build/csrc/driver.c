@@ -67,7 +67,8 @@ static void mmh_copy_str(char *dst, size_t size, const char *src)
 	snprintf(dst, size, "%s", src);
 }
 
-static void mmh_event(uint32_t kind, int32_t ret, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3)
+static void mmh_event5(uint32_t kind, int32_t ret, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3,
+		       uint64_t a4)
 {
 	struct mmh_outcome *o = mmh_state.o;
 
@@ -86,10 +87,16 @@ static void mmh_event(uint32_t kind, int32_t ret, uint64_t a0, uint64_t a1, uint
 		e->args[1] = a1;
 		e->args[2] = a2;
 		e->args[3] = a3;
+		e->args[4] = a4;
 	}
 	o->n_events++;
 	mmh_state.site_file = NULL;
 	mmh_state.site_line = 0;
+}
+
+static void mmh_event(uint32_t kind, int32_t ret, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3)
+{
+	mmh_event5(kind, ret, a0, a1, a2, a3, 0);
 }
 
 /* The injected result of this call to a leaf, counting the calls it matches. */
@@ -131,11 +138,12 @@ int mmh_warn(int cond, const char *file, int line, const char *macro, const char
 	return cond;
 }
 
-int mmh_leaf_remap(struct vm_area_struct *vma, unsigned long addr, unsigned long pfn, unsigned long size)
+int mmh_leaf_remap(struct vm_area_struct *vma, unsigned long addr, unsigned long pfn, unsigned long size,
+		   pgprot_t prot)
 {
 	int ret = mmh_inject(mmh_state.s ? &mmh_state.s->remap : NULL, &mmh_state.remap_calls);
 
-	mmh_event(MMH_EV_REMAP, ret, (uintptr_t)vma, addr, pfn, size);
+	mmh_event5(MMH_EV_REMAP, ret, (uintptr_t)vma, addr, pfn, size, prot.pgprot);
 	return ret;
 }
 
@@ -207,7 +215,12 @@ int mmh_leaf_phys_mem_access_prot_allowed(const void *file, unsigned long pfn, u
 
 pgprot_t mmh_leaf_phys_mem_access_prot(const void *file, unsigned long pfn, unsigned long size, pgprot_t prot)
 {
+	const struct mmh_scenario *s = mmh_state.s;
+
 	mmh_event(MMH_EV_DEVMEM_ACCESS_PROT, 0, (uintptr_t)file, pfn, size, prot.pgprot);
+	/* The arch may choose another protection (uncached, say): the scenario's. */
+	if (s && s->devmem_prot)
+		prot.pgprot = s->devmem_prot;
 	return prot;
 }
 
@@ -283,7 +296,7 @@ static void mmh_set_action(struct mmap_action *action, const struct mmh_scenario
 static int mmh_mmap_prepare(struct vm_area_desc *desc)
 {
 	/* What compat_set_desc_from_vma() gave the hook. */
-	mmh_event(MMH_EV_MMAP_PREPARE, 0, (uintptr_t)desc->mm, (uintptr_t)desc->file, 0, 0);
+	mmh_event(MMH_EV_MMAP_PREPARE, 0, (uintptr_t)desc->mm, (uintptr_t)desc->file, desc->page_prot.pgprot, 0);
 	mmh_set_action(&desc->action, mmh_state.s);
 	return mmh_state.s->mmap_prepare_ret;
 }
@@ -428,6 +441,7 @@ void mmh_desc_setup(struct vm_area_desc *desc, struct mm_struct *mm, struct file
 	desc->start = s->start;
 	desc->end = s->end;
 	desc->pgoff = s->pgoff;
+	desc->page_prot.pgprot = s->page_prot;
 	mmh_set_desc_flags(desc, s->vm_flags);
 	desc->vm_ops = mmh_vm_ops(s->vm_ops);
 	desc->private_data = (void *)(uintptr_t)s->private_data;

@@ -9,7 +9,8 @@
 #ifndef MMH_LEAVES_H
 #define MMH_LEAVES_H
 
-int mmh_leaf_remap(struct vm_area_struct *vma, unsigned long addr, unsigned long pfn, unsigned long size);
+int mmh_leaf_remap(struct vm_area_struct *vma, unsigned long addr, unsigned long pfn, unsigned long size,
+		   pgprot_t prot);
 int mmh_leaf_insert_pages(struct vm_area_struct *vma, unsigned long addr, const void *pages, unsigned long *num);
 int mmh_leaf_munmap(struct mm_struct *mm, unsigned long start, size_t len, const void *uf);
 void mmh_leaf_rmap_unlock(struct address_space *mapping);
@@ -32,7 +33,7 @@ void mmh_site(const char *file, int line);
 #define MMH_LEAF_phys_mem_access_prot_allowed(file, pfn, size, prot, ...)                      \
 	mmh_leaf_phys_mem_access_prot_allowed(file, pfn, size, prot)
 #define MMH_LEAF_phys_mem_access_prot(file, pfn, size, prot, ...) mmh_leaf_phys_mem_access_prot(file, pfn, size, prot)
-#define MMH_LEAF_do_remap_pfn_range(vma, addr, pfn, size, ...) mmh_leaf_remap(vma, addr, pfn, size)
+#define MMH_LEAF_do_remap_pfn_range(vma, addr, pfn, size, prot, ...) mmh_leaf_remap(vma, addr, pfn, size, prot)
 #define MMH_LEAF_insert_pages(vma, addr, pages, num, ...) mmh_leaf_insert_pages(vma, addr, pages, num)
 #define MMH_LEAF_do_munmap(mm, start, len, uf, ...) mmh_leaf_munmap(mm, start, len, uf)
 #define MMH_LEAF_i_mmap_unlock_write(mapping, ...) mmh_leaf_rmap_unlock(mapping)

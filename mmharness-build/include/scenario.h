@@ -77,6 +77,10 @@ struct mmh_scenario {
 	/* MMAP_MAP_KERNEL_PAGES. */
 	uint64_t kernel_start;
 	uint64_t kernel_nr_pages;
+	/* The descriptor's page protection, a value the code only copies. */
+	uint64_t page_prot;
+	/* What /dev/mem's phys_mem_access_prot() returns, if not 0 (its prot). */
+	uint64_t devmem_prot;
 	/* Injections at the leaves. */
 	struct mmh_injection remap;
 	struct mmh_injection insert_pages;
@@ -99,7 +103,7 @@ struct mmh_scenario {
 };
 
 enum mmh_event_kind {
-	MMH_EV_REMAP = 1,		/* vma, addr, pfn, size */
+	MMH_EV_REMAP = 1,		/* vma, addr, pfn, size, prot */
 	MMH_EV_INSERT_PAGES = 2,	/* vma, addr, nr_pages, pages */
 	MMH_EV_MUNMAP = 3,		/* mm, start, len, uf */
 	MMH_EV_MAPPED = 4,		/* start, end, pgoff, file */
@@ -114,13 +118,13 @@ enum mmh_event_kind {
 	MMH_EV_DEVMEM_PROT_ALLOWED = 12,	/* file, pfn, size, vma_prot */
 	MMH_EV_DEVMEM_ACCESS_PROT = 13,	/* file, pfn, size, vma_prot value */
 	/* The file's .mmap_prepare hook compat_vma_mmap() calls. */
-	MMH_EV_MMAP_PREPARE = 14,	/* desc->mm, desc->file */
+	MMH_EV_MMAP_PREPARE = 14,	/* desc->mm, desc->file, desc->page_prot */
 };
 
 struct mmh_event {
 	uint32_t kind;
 	int32_t ret;
-	uint64_t args[4];
+	uint64_t args[5];
 	/* Where the extracted code made the call (0 if not from it). */
 	uint32_t site_line;
 	char site_file[28];
