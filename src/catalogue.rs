@@ -267,6 +267,13 @@ pub fn catalogue() -> Vec<Entry> {
             requires: &[Cap::PrepareDesc],
         },
         Entry {
+            name: "remap_running_past_the_end_of_the_vma_fails_prepare_with_efault",
+            why: "remap_pfn_range_prepare: range_in_vma_desc(desc, start, end) wants end <= desc->end: five pages from the start of a four-page VMA is -EFAULT",
+            scenario: Scenario { remap_size: 5 * PAGE_SIZE, ..Scenario::remap_full(0x1000) },
+            expected: expect(-EFAULT, 0, 0, 0),
+            requires: &[Cap::PrepareDesc],
+        },
+        Entry {
             name: "partial_remap_of_a_cow_mapping_fails_prepare_with_einval",
             why: "get_remap_pgoff: a CoW mapping must be remapped whole (addr != vm_start || end != vm_end)",
             scenario: Scenario {

@@ -135,6 +135,7 @@ fn assert_void_prepare_era(shape: shapes::Shape, caps: &str) {
             "the tree lacks prepare_desc",
             vec![
                 "remap_outside_the_vma_fails_prepare_with_efault",
+                "remap_running_past_the_end_of_the_vma_fails_prepare_with_efault",
                 "partial_remap_of_a_cow_mapping_fails_prepare_with_einval",
                 "cow_remap_sets_pgoff_to_the_pfn",
                 "io_remap_outside_the_vma_fails_prepare_with_efault",

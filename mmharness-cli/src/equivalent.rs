@@ -72,6 +72,14 @@ pub const EQUIVALENT: &[Equivalent] = &[
     Equivalent {
         file: "mm/internal.h",
         function: "io_remap_pfn_range_prepare",
+        operator: "replace-arg",
+        description: "`io_remap_pfn_range_pfn(orig_pfn, size)`: size -> orig_pfn (unsigned long)",
+        after: None,
+        reason: "x86 defines no io_remap_pfn_range_pfn: include/linux/mm.h's fallback returns pfn and ignores size",
+    },
+    Equivalent {
+        file: "mm/internal.h",
+        function: "io_remap_pfn_range_prepare",
         operator: "drop-statement",
         description: "drop `action->remap.start_pfn = pfn;`",
         after: None,
