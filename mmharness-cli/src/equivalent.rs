@@ -123,3 +123,32 @@ pub fn reason(m: &Mutant) -> Option<&'static str> {
         })
         .map(|e| e.reason)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mmharness_build::mutate::Operator;
+
+    fn mutant(line: usize, text: &str, operator: Operator, description: &str) -> Mutant {
+        Mutant {
+            file: "mm/memory.c".into(),
+            text: text.into(),
+            function: "__simple_ioremap_prep".into(),
+            line,
+            operator,
+            description: description.into(),
+        }
+    }
+
+    #[test]
+    fn a_listed_mutant_is_found_by_its_code_and_the_line_before_when_its_code_repeats() {
+        let text = "\tif (start_phys + size < start_phys)\n\t\treturn 0;\n\tif (pfn + pages < pfn)\n\t\treturn 0;\n";
+        let wrap = mutant(4, text, Operator::ReturnZero, "return -EINVAL; -> return 0;");
+        assert_eq!(reason(&wrap), Some(PFN_WRAP));
+        // The same change after the other check is not the one proved.
+        let other = mutant(2, text, Operator::ReturnZero, "return -EINVAL; -> return 0;");
+        assert_eq!(reason(&other), None);
+        let swapped = mutant(4, text, Operator::SwapErrno, "`return -EINVAL;`: -EINVAL -> -EFAULT");
+        assert_eq!(reason(&swapped), None);
+    }
+}
