@@ -2,6 +2,7 @@
 //! compared with it: field by field, so a failure names only what differs.
 
 use crate::outcome::{Crash, Event, Obj, Outcome, Ret};
+use crate::scenario::devmem_deny;
 use nix::sys::signal::Signal;
 use serde::Serialize;
 use std::fmt;
@@ -29,15 +30,15 @@ pub struct Expected {
 /// VMA afterwards.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Details {
-    /// The first remap's `(vma, addr, pfn, size)`.
+    /// The first remap's `(vma, addr, pfn, size, prot)`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub remap: Option<(Obj, u64, u64, u64)>,
-    /// The first `insert_pages` call's `(vma, addr, nr_pages)`.
+    pub remap: Option<(Obj, u64, u64, u64, u64)>,
+    /// The first `insert_pages` call's `(vma, addr, pages, nr_pages)`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub insert: Option<(Obj, u64, u64)>,
-    /// The first `do_munmap` call's `(mm, start, len)`, the length in bytes.
+    pub insert: Option<(Obj, u64, Obj, u64)>,
+    /// The first `do_munmap` call's `(mm, start, len, uf)`, the length in bytes.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub munmap: Option<(Obj, u64, u64)>,
+    pub munmap: Option<(Obj, u64, u64, Obj)>,
     /// The first success check's `(start, end, pgoff, file)`: `vm_ops->mapped`'s
     /// arguments, or the VMA's that a `success_hook` standing in for it gets.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -52,6 +53,21 @@ pub struct Details {
     /// How many times the rmap lock is dropped.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rmap_unlocks: Option<usize>,
+    /// The mapping the first `i_mmap_unlock_write` drops.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rmap_unlock: Option<Obj>,
+    /// The mm the first `mmap_read_trylock` is asked about.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mmap_read_trylock: Option<Obj>,
+    /// The protection the first `pgprot_decrypted` is asked to decrypt.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pgprot_decrypted: Option<u64>,
+    /// The descriptor's `(mm, file, page_prot)` the file's `.mmap_prepare` receives.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mmap_prepare: Option<(Obj, Obj, u64)>,
+    /// /dev/mem's checks, in order, each with its arguments and answer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub devmem: Option<Vec<Event>>,
     /// For an expected crash: the signal that ends the runner.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub crash_signal: Option<i32>,
@@ -88,15 +104,15 @@ impl Details {
     fn of(o: &Outcome) -> Self {
         Self {
             remap: o.events.iter().find_map(|e| match e {
-                Event::Remap { vma, addr, pfn, size, .. } => Some((*vma, *addr, *pfn, *size)),
+                Event::Remap { vma, addr, pfn, size, prot, .. } => Some((*vma, *addr, *pfn, *size, *prot)),
                 _ => None,
             }),
             insert: o.events.iter().find_map(|e| match e {
-                Event::InsertPages { vma, addr, nr_pages, .. } => Some((*vma, *addr, *nr_pages)),
+                Event::InsertPages { vma, addr, pages, nr_pages, .. } => Some((*vma, *addr, *pages, *nr_pages)),
                 _ => None,
             }),
             munmap: o.events.iter().find_map(|e| match e {
-                Event::Munmap { mm, start, len, .. } => Some((*mm, *start, *len)),
+                Event::Munmap { mm, start, len, uf, .. } => Some((*mm, *start, *len, *uf)),
                 _ => None,
             }),
             mapped: o.events.iter().find_map(|e| match e {
@@ -109,6 +125,24 @@ impl Details {
             vma_flags_set: Some(o.vma.vm_flags),
             vma_private_data: Some(o.vma.private_data),
             rmap_unlocks: Some(o.events.iter().filter(|e| matches!(e, Event::RmapUnlock { .. })).count()),
+            rmap_unlock: o.events.iter().find_map(|e| match e {
+                Event::RmapUnlock { mapping } => Some(*mapping),
+                _ => None,
+            }),
+            mmap_read_trylock: o.events.iter().find_map(|e| match e {
+                Event::MmapReadTrylock { mm } => Some(*mm),
+                _ => None,
+            }),
+            pgprot_decrypted: o.events.iter().find_map(|e| match e {
+                Event::PgprotDecrypted { prot } => Some(*prot),
+                _ => None,
+            }),
+            mmap_prepare: o.events.iter().find_map(|e| match e {
+                Event::MmapPrepare { mm, file, page_prot } => Some((*mm, *file, *page_prot)),
+                _ => None,
+            }),
+            devmem: Some(o.events.iter().filter(|e| e.is_devmem_check()).cloned().collect())
+                .filter(|v: &Vec<Event>| !v.is_empty()),
             crash_signal: o.crash.as_ref().and_then(|c| c.signal),
         }
     }
@@ -118,19 +152,49 @@ impl Details {
         let mut d = Vec::new();
         let mut differ =
             |field: &str, expected: String, got: String| d.push(Difference { field: field.into(), expected, got });
-        let remap = |v: Option<(Obj, u64, u64, u64)>| {
-            v.map_or("none".into(), |(o, a, p, s)| format!("({}, {a:#x}, {p:#x}, {s:#x})", obj(o)))
+        let remap = |v: Option<(Obj, u64, u64, u64, u64)>| {
+            v.map_or("none".into(), |(o, a, p, s, q)| format!("({}, {a:#x}, {p:#x}, {s:#x}, {q:#x})", obj(o)))
         };
-        let triple =
-            |v: Option<(Obj, u64, u64)>| v.map_or("none".into(), |(o, a, b)| format!("({}, {a:#x}, {b:#x})", obj(o)));
+        let insert = |v: Option<(Obj, u64, Obj, u64)>| {
+            v.map_or("none".into(), |(o, a, p, n)| format!("({}, {a:#x}, {}, {n})", obj(o), obj(p)))
+        };
+        let munmap = |v: Option<(Obj, u64, u64, Obj)>| {
+            v.map_or("none".into(), |(o, a, b, u)| format!("({}, {a:#x}, {b:#x}, {})", obj(o), obj(u)))
+        };
+        let one = |v: Option<Obj>| v.map_or("none".into(), obj);
         if self.remap.is_some() && self.remap != got.remap {
-            differ("remap(vma, addr, pfn, size)", remap(self.remap), remap(got.remap));
+            differ("remap(vma, addr, pfn, size, prot)", remap(self.remap), remap(got.remap));
         }
         if self.insert.is_some() && self.insert != got.insert {
-            differ("insert_pages(vma, addr, nr_pages)", triple(self.insert), triple(got.insert));
+            differ("insert_pages(vma, addr, pages, nr_pages)", insert(self.insert), insert(got.insert));
         }
         if self.munmap.is_some() && self.munmap != got.munmap {
-            differ("do_munmap(mm, start, len)", triple(self.munmap), triple(got.munmap));
+            differ("do_munmap(mm, start, len, uf)", munmap(self.munmap), munmap(got.munmap));
+        }
+        if self.rmap_unlock.is_some() && self.rmap_unlock != got.rmap_unlock {
+            differ("i_mmap_unlock_write(mapping)", one(self.rmap_unlock), one(got.rmap_unlock));
+        }
+        if self.mmap_read_trylock.is_some() && self.mmap_read_trylock != got.mmap_read_trylock {
+            differ("mmap_read_trylock(mm)", one(self.mmap_read_trylock), one(got.mmap_read_trylock));
+        }
+        if self.pgprot_decrypted.is_some() && self.pgprot_decrypted != got.pgprot_decrypted {
+            differ("pgprot_decrypted(prot)", hex(self.pgprot_decrypted), hex(got.pgprot_decrypted));
+        }
+        if self.mmap_prepare.is_some() && self.mmap_prepare != got.mmap_prepare {
+            let three = |v: Option<(Obj, Obj, u64)>| {
+                v.map_or("none".into(), |(m, f, p)| format!("({}, {}, {p:#x})", obj(m), obj(f)))
+            };
+            differ(
+                ".mmap_prepare(desc->mm, desc->file, desc->page_prot)",
+                three(self.mmap_prepare),
+                three(got.mmap_prepare),
+            );
+        }
+        if self.devmem.is_some() && self.devmem != got.devmem {
+            let calls = |v: &Option<Vec<Event>>| {
+                v.as_ref().map_or("none".into(), |v| v.iter().map(|e| call(e).1).collect::<Vec<_>>().join("; "))
+            };
+            differ("/dev/mem checks", calls(&self.devmem), calls(&got.devmem));
         }
         if self.mapped.is_some() && self.mapped != got.mapped {
             let four = |v: Option<(u64, u64, u64, Obj)>| {
@@ -232,6 +296,11 @@ impl Expected {
             ("insert_pages", d.insert.is_none() && got.insert.is_some()),
             ("do_munmap", d.munmap.is_none() && got.munmap.is_some()),
             ("mapped", d.mapped.is_none() && got.mapped.is_some()),
+            ("i_mmap_unlock_write", d.rmap_unlock.is_none() && got.rmap_unlock.is_some()),
+            ("mmap_read_trylock", d.mmap_read_trylock.is_none() && got.mmap_read_trylock.is_some()),
+            ("pgprot_decrypted", d.pgprot_decrypted.is_none() && got.pgprot_decrypted.is_some()),
+            (".mmap_prepare", d.mmap_prepare.is_none() && got.mmap_prepare.is_some()),
+            ("/dev/mem's checks", d.devmem.is_none() && got.devmem.is_some()),
         ]
         .into_iter()
         .filter_map(|(leaf, unpinned)| unpinned.then_some(leaf))
@@ -251,22 +320,35 @@ fn obj(o: Obj) -> String {
         Obj::Vma => "vma".into(),
         Obj::File => "file".into(),
         Obj::Mapping => "mapping".into(),
+        Obj::Desc => "desc".into(),
+        Obj::DescPageProt => "&desc->page_prot".into(),
         Obj::Other(p) => format!("{p:#x}"),
+    }
+}
+
+fn verdict(allowed: bool) -> &'static str {
+    if allowed {
+        "allowed"
+    } else {
+        "denied"
     }
 }
 
 /// A call into a leaf: its signature, and the call with its arguments and result.
 fn call(e: &Event) -> (&'static str, String) {
     match e {
-        Event::Remap { vma, addr, pfn, size, ret } => {
-            ("remap(vma, addr, pfn, size)", format!("remap({}, {addr:#x}, {pfn:#x}, {size:#x}) = {ret}", obj(*vma)))
-        }
-        Event::InsertPages { vma, addr, nr_pages, ret } => {
-            ("insert_pages(vma, addr, nr_pages)", format!("insert_pages({}, {addr:#x}, {nr_pages}) = {ret}", obj(*vma)))
-        }
-        Event::Munmap { mm, start, len, ret } => {
-            ("do_munmap(mm, start, len)", format!("do_munmap({}, {start:#x}, {len:#x}) = {ret}", obj(*mm)))
-        }
+        Event::Remap { vma, addr, pfn, size, prot, ret } => (
+            "remap(vma, addr, pfn, size, prot)",
+            format!("remap({}, {addr:#x}, {pfn:#x}, {size:#x}, {prot:#x}) = {ret}", obj(*vma)),
+        ),
+        Event::InsertPages { vma, addr, pages, nr_pages, ret } => (
+            "insert_pages(vma, addr, pages, nr_pages)",
+            format!("insert_pages({}, {addr:#x}, {}, {nr_pages}) = {ret}", obj(*vma), obj(*pages)),
+        ),
+        Event::Munmap { mm, start, len, uf, ret } => (
+            "do_munmap(mm, start, len, uf)",
+            format!("do_munmap({}, {start:#x}, {len:#x}, {}) = {ret}", obj(*mm), obj(*uf)),
+        ),
         Event::Mapped { start, end, pgoff, file, ret } => (
             "mapped(start, end, pgoff, file)",
             format!("mapped({start:#x}, {end:#x}, {pgoff:#x}, {}) = {ret}", obj(*file)),
@@ -277,9 +359,33 @@ fn call(e: &Event) -> (&'static str, String) {
         }
         Event::MmapReadTrylock { mm } => ("mmap_read_trylock(mm)", format!("mmap_read_trylock({})", obj(*mm))),
         Event::PgprotDecrypted { prot } => ("pgprot_decrypted(prot)", format!("pgprot_decrypted({prot:#x})")),
-        Event::DevMemCheck { check, allowed } => (
-            "/dev/mem check(check)",
-            format!("/dev/mem check {check} = {}", if *allowed { "allowed" } else { "denied" }),
+        Event::DevMemCheck { check, pfn, size, allowed } => {
+            let name = match *check {
+                devmem_deny::VALID_RANGE => "valid_mmap_phys_addr_range",
+                devmem_deny::RANGE_ALLOWED => "range_is_allowed",
+                _ => "/dev/mem check",
+            };
+            ("/dev/mem check(pfn, size)", format!("{name}({pfn:#x}, {size:#x}) = {}", verdict(*allowed)))
+        }
+        Event::DevMemPrivateMappingOk { desc, allowed } => {
+            ("private_mapping_ok(desc)", format!("private_mapping_ok({}) = {}", obj(*desc), verdict(*allowed)))
+        }
+        Event::DevMemProtAllowed { file, pfn, size, vma_prot, allowed } => (
+            "phys_mem_access_prot_allowed(file, pfn, size, vma_prot)",
+            format!(
+                "phys_mem_access_prot_allowed({}, {pfn:#x}, {size:#x}, {}) = {}",
+                obj(*file),
+                obj(*vma_prot),
+                verdict(*allowed)
+            ),
+        ),
+        Event::DevMemAccessProt { file, pfn, size, vma_prot } => (
+            "phys_mem_access_prot(file, pfn, size, vma_prot)",
+            format!("phys_mem_access_prot({}, {pfn:#x}, {size:#x}, {vma_prot:#x})", obj(*file)),
+        ),
+        Event::MmapPrepare { mm, file, page_prot } => (
+            ".mmap_prepare(desc)",
+            format!(".mmap_prepare(desc with mm {}, file {}, page_prot {page_prot:#x})", obj(*mm), obj(*file)),
         ),
         Event::SuccessHook { vma, ret } => ("success_hook(vma)", format!("success_hook({}) = {ret}", obj(*vma))),
         Event::SuccessCheck { start, end, pgoff, file, ret } => (
@@ -388,7 +494,7 @@ mod tests {
 
     #[test]
     fn only_the_fields_that_differ_are_named_with_their_errno() {
-        let unmap = Event::Munmap { mm: Obj::CurrentMm, start: 0x10000, len: 0x4000, ret: Ret(0) };
+        let unmap = Event::Munmap { mm: Obj::CurrentMm, start: 0x10000, len: 0x4000, uf: Obj::Null, ret: Ret(0) };
         let o = Outcome { complete: Some(Ret(-ENOMEM)), events: vec![unmap], ..Outcome::default() };
         let expected =
             Expected { ret: -EAGAIN, unmaps: 1, warns: 0, mapped_calls: 0, crash: false, details: Details::default() };

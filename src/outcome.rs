@@ -50,6 +50,10 @@ pub enum Obj {
     File,
     /// `vma->vm_file->f_mapping`.
     Mapping,
+    /// The descriptor the scenario's mmap fills in.
+    Desc,
+    /// `&desc->page_prot`.
+    DescPageProt,
     Other(u64),
 }
 
@@ -61,11 +65,13 @@ pub enum Event {
         addr: u64,
         pfn: u64,
         size: u64,
+        prot: u64,
         ret: Ret,
     },
     InsertPages {
         vma: Obj,
         addr: u64,
+        pages: Obj,
         nr_pages: u64,
         ret: Ret,
     },
@@ -73,6 +79,8 @@ pub enum Event {
         mm: Obj,
         start: u64,
         len: u64,
+        /// The unmap's `struct list_head *uf`.
+        uf: Obj,
         ret: Ret,
     },
     Mapped {
@@ -94,10 +102,40 @@ pub enum Event {
     PgprotDecrypted {
         prot: u64,
     },
-    /// One of /dev/mem's checks (`scenario::devmem_deny` bit) and its answer.
+    /// `valid_mmap_phys_addr_range` or `range_is_allowed` (the
+    /// `scenario::devmem_deny` bit), what it was asked and its answer.
     DevMemCheck {
         check: u32,
+        pfn: u64,
+        size: u64,
         allowed: bool,
+    },
+    /// /dev/mem's `private_mapping_ok(desc)`.
+    DevMemPrivateMappingOk {
+        desc: Obj,
+        allowed: bool,
+    },
+    /// /dev/mem's `phys_mem_access_prot_allowed(file, pfn, size, vma_prot)`.
+    DevMemProtAllowed {
+        file: Obj,
+        pfn: u64,
+        size: u64,
+        vma_prot: Obj,
+        allowed: bool,
+    },
+    /// /dev/mem's `phys_mem_access_prot(file, pfn, size, vma_prot)`.
+    DevMemAccessProt {
+        file: Obj,
+        pfn: u64,
+        size: u64,
+        vma_prot: u64,
+    },
+    /// The file's `.mmap_prepare` that `compat_vma_mmap` calls: the
+    /// descriptor's `mm`, `file` and `page_prot`.
+    MmapPrepare {
+        mm: Obj,
+        file: Obj,
+        page_prot: u64,
     },
     /// The hook era's `action->success_hook`.
     SuccessHook {
@@ -117,6 +155,19 @@ pub enum Event {
     Unknown {
         kind: u32,
     },
+}
+
+impl Event {
+    /// One of /dev/mem's checks of what is mapped.
+    pub fn is_devmem_check(&self) -> bool {
+        matches!(
+            self,
+            Self::DevMemCheck { .. }
+                | Self::DevMemPrivateMappingOk { .. }
+                | Self::DevMemProtAllowed { .. }
+                | Self::DevMemAccessProt { .. }
+        )
+    }
 }
 
 /// Where the extracted kernel code made a call.

@@ -60,6 +60,8 @@ pub fn scenario(s: &Scenario, manifest: &Manifest) -> Result<sys::mmh_scenario, 
         phys_size: s.phys_size,
         kernel_start: s.kernel_start,
         kernel_nr_pages: s.kernel_nr_pages,
+        page_prot: s.page_prot,
+        devmem_prot: s.devmem_prot,
         remap: injection(&s.remap, extracted)?,
         insert_pages: injection(&s.insert_pages, extracted)?,
         munmap: injection(&s.munmap, extracted)?,
@@ -107,20 +109,36 @@ fn event(e: &sys::mmh_event, objects: &sys::mmh_objects) -> Event {
         p if p == objects.vma => Obj::Vma,
         p if p == objects.file => Obj::File,
         p if p == objects.mapping => Obj::Mapping,
+        p if p == objects.desc => Obj::Desc,
+        p if p == objects.desc_page_prot => Obj::DescPageProt,
         p => Obj::Other(p),
     };
-    let [a0, a1, a2, a3] = e.args;
+    let [a0, a1, a2, a3, a4] = e.args;
     let ret = Ret(e.ret);
     match e.kind {
-        sys::mmh_event_kind_MMH_EV_REMAP => Event::Remap { vma: obj(a0), addr: a1, pfn: a2, size: a3, ret },
-        sys::mmh_event_kind_MMH_EV_INSERT_PAGES => Event::InsertPages { vma: obj(a0), addr: a1, nr_pages: a2, ret },
-        sys::mmh_event_kind_MMH_EV_MUNMAP => Event::Munmap { mm: obj(a0), start: a1, len: a2, ret },
+        sys::mmh_event_kind_MMH_EV_REMAP => Event::Remap { vma: obj(a0), addr: a1, pfn: a2, size: a3, prot: a4, ret },
+        sys::mmh_event_kind_MMH_EV_INSERT_PAGES => {
+            Event::InsertPages { vma: obj(a0), addr: a1, pages: obj(a3), nr_pages: a2, ret }
+        }
+        sys::mmh_event_kind_MMH_EV_MUNMAP => Event::Munmap { mm: obj(a0), start: a1, len: a2, uf: obj(a3), ret },
         sys::mmh_event_kind_MMH_EV_MAPPED => Event::Mapped { start: a0, end: a1, pgoff: a2, file: obj(a3), ret },
         sys::mmh_event_kind_MMH_EV_RMAP_LOCK => Event::RmapLock { mapping: obj(a0) },
         sys::mmh_event_kind_MMH_EV_RMAP_UNLOCK => Event::RmapUnlock { mapping: obj(a0) },
         sys::mmh_event_kind_MMH_EV_MMAP_READ_TRYLOCK => Event::MmapReadTrylock { mm: obj(a0) },
         sys::mmh_event_kind_MMH_EV_PGPROT_DECRYPTED => Event::PgprotDecrypted { prot: a0 },
-        sys::mmh_event_kind_MMH_EV_DEVMEM_CHECK => Event::DevMemCheck { check: a0 as u32, allowed: a1 != 0 },
+        sys::mmh_event_kind_MMH_EV_DEVMEM_CHECK => {
+            Event::DevMemCheck { check: a0 as u32, allowed: a1 != 0, pfn: a2, size: a3 }
+        }
+        sys::mmh_event_kind_MMH_EV_DEVMEM_PRIVATE => {
+            Event::DevMemPrivateMappingOk { desc: obj(a0), allowed: ret.0 != 0 }
+        }
+        sys::mmh_event_kind_MMH_EV_DEVMEM_PROT_ALLOWED => {
+            Event::DevMemProtAllowed { file: obj(a0), pfn: a1, size: a2, vma_prot: obj(a3), allowed: ret.0 != 0 }
+        }
+        sys::mmh_event_kind_MMH_EV_DEVMEM_ACCESS_PROT => {
+            Event::DevMemAccessProt { file: obj(a0), pfn: a1, size: a2, vma_prot: a3 }
+        }
+        sys::mmh_event_kind_MMH_EV_MMAP_PREPARE => Event::MmapPrepare { mm: obj(a0), file: obj(a1), page_prot: a2 },
         sys::mmh_event_kind_MMH_EV_SUCCESS_HOOK => Event::SuccessHook { vma: obj(a0), ret },
         sys::mmh_event_kind_MMH_EV_SUCCESS_CHECK => {
             Event::SuccessCheck { start: a0, end: a1, pgoff: a2, file: obj(a3), ret }

@@ -169,6 +169,11 @@ pub struct Scenario {
     pub phys_size: u64,
     pub kernel_start: u64,
     pub kernel_nr_pages: u64,
+    /// The descriptor's `page_prot`: a value the code only copies.
+    pub page_prot: u64,
+    /// What /dev/mem's `phys_mem_access_prot` returns, if not 0 (else its
+    /// `vma_prot`): the arch's choice, such as an uncached protection.
+    pub devmem_prot: u64,
     pub remap: Injection,
     pub insert_pages: Injection,
     pub munmap: Injection,
@@ -210,6 +215,8 @@ impl Default for Scenario {
             phys_size: 0,
             kernel_start: 0,
             kernel_nr_pages: 0,
+            page_prot: 0,
+            devmem_prot: 0,
             remap: Injection::NONE,
             insert_pages: Injection::NONE,
             munmap: Injection::NONE,

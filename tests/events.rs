@@ -28,7 +28,10 @@ fn remap_enomem_with_override_eagain_returns_eagain_after_one_munmap_of_the_whol
     let s = Scenario { remap: Injection::always(-ENOMEM), error_override: -EAGAIN, ..Scenario::remap_full(0x1000) };
     let o = run(&s);
     assert_eq!(o.ret(), Ret(-EAGAIN));
-    assert_eq!(o.unmaps(), vec![&Event::Munmap { mm: Obj::CurrentMm, start: s.start, len: s.len(), ret: Ret(0) }]);
+    assert_eq!(
+        o.unmaps(),
+        vec![&Event::Munmap { mm: Obj::CurrentMm, start: s.start, len: s.len(), uf: Obj::Null, ret: Ret(0) }]
+    );
     assert_eq!(s.len(), 4 * 4096, "the length is in bytes, not pages");
     assert!(o.warns.is_empty(), "{:?}", o.warns);
 }

@@ -145,8 +145,8 @@ fn assert_void_prepare_era(shape: shapes::Shape, caps: &str) {
             // mapped(), that fails, and as the hook itself.
             (
                 "mapped_failure_unmaps_and_is_overridden",
-                "returned -ENOMEM, expected -EAGAIN, unmaps 0, expected 1, do_munmap(mm, start, len) none, \
-                 expected (current->mm, 0x10000, 0x4000)"
+                "returned -ENOMEM, expected -EAGAIN, unmaps 0, expected 1, do_munmap(mm, start, len, uf) none, \
+                 expected (current->mm, 0x10000, 0x4000, NULL)"
                     .to_string()
             ),
             // Before the CVE-2026-53373 fix the compat path unmapped, and
@@ -174,6 +174,7 @@ fn assert_void_prepare_era(shape: shapes::Shape, caps: &str) {
             "the tree lacks prepare_desc",
             vec![
                 "remap_outside_the_vma_fails_prepare_with_efault",
+                "remap_running_past_the_end_of_the_vma_fails_prepare_with_efault",
                 "partial_remap_of_a_cow_mapping_fails_prepare_with_einval",
                 "io_remap_outside_the_vma_fails_prepare_with_efault",
                 "unknown_action_type_warns_and_fails_prepare_with_einval",
@@ -211,11 +212,15 @@ fn assert_void_prepare_era(shape: shapes::Shape, caps: &str) {
                 "map_kernel_pages_on_a_pfnmap_warns",
                 "map_kernel_pages_without_the_mmap_lock_warns",
                 "map_kernel_pages_insert_failure_with_override_returns_override_and_unmaps",
+                "map_kernel_pages_on_a_mixedmap_vma_skips_the_mmap_lock_check",
             ],
         ),
         (
             "the tree lacks map_kernel_pages, prepare_desc",
-            vec!["map_kernel_pages_outside_the_vma_fails_prepare_with_efault"],
+            vec![
+                "map_kernel_pages_outside_the_vma_fails_prepare_with_efault",
+                "map_kernel_pages_starting_below_the_vma_fails_prepare_with_efault",
+            ],
         ),
         (
             "decided in mm/vma.c on this tree (rmap_unlock)",

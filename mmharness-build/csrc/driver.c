@@ -67,7 +67,8 @@ static void mmh_copy_str(char *dst, size_t size, const char *src)
 	snprintf(dst, size, "%s", src);
 }
 
-static void mmh_event(uint32_t kind, int32_t ret, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3)
+static void mmh_event5(uint32_t kind, int32_t ret, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3,
+		       uint64_t a4)
 {
 	struct mmh_outcome *o = mmh_state.o;
 
@@ -86,10 +87,16 @@ static void mmh_event(uint32_t kind, int32_t ret, uint64_t a0, uint64_t a1, uint
 		e->args[1] = a1;
 		e->args[2] = a2;
 		e->args[3] = a3;
+		e->args[4] = a4;
 	}
 	o->n_events++;
 	mmh_state.site_file = NULL;
 	mmh_state.site_line = 0;
+}
+
+static void mmh_event(uint32_t kind, int32_t ret, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3)
+{
+	mmh_event5(kind, ret, a0, a1, a2, a3, 0);
 }
 
 /* The injected result of this call to a leaf, counting the calls it matches. */
@@ -131,19 +138,20 @@ int mmh_warn(int cond, const char *file, int line, const char *macro, const char
 	return cond;
 }
 
-int mmh_leaf_remap(struct vm_area_struct *vma, unsigned long addr, unsigned long pfn, unsigned long size)
+int mmh_leaf_remap(struct vm_area_struct *vma, unsigned long addr, unsigned long pfn, unsigned long size,
+		   pgprot_t prot)
 {
 	int ret = mmh_inject(mmh_state.s ? &mmh_state.s->remap : NULL, &mmh_state.remap_calls);
 
-	mmh_event(MMH_EV_REMAP, ret, (uintptr_t)vma, addr, pfn, size);
+	mmh_event5(MMH_EV_REMAP, ret, (uintptr_t)vma, addr, pfn, size, prot.pgprot);
 	return ret;
 }
 
-int mmh_leaf_insert_pages(struct vm_area_struct *vma, unsigned long addr, unsigned long *num)
+int mmh_leaf_insert_pages(struct vm_area_struct *vma, unsigned long addr, const void *pages, unsigned long *num)
 {
 	int ret = mmh_inject(mmh_state.s ? &mmh_state.s->insert_pages : NULL, &mmh_state.insert_calls);
 
-	mmh_event(MMH_EV_INSERT_PAGES, ret, (uintptr_t)vma, addr, *num, 0);
+	mmh_event(MMH_EV_INSERT_PAGES, ret, (uintptr_t)vma, addr, *num, (uintptr_t)pages);
 	return ret;
 }
 
@@ -159,11 +167,11 @@ static void mmh_snapshot_vma(struct mmh_outcome *o, const struct vm_area_struct 
 	o->vma_private_data = (uintptr_t)vma->vm_private_data;
 }
 
-int mmh_leaf_munmap(struct mm_struct *mm, unsigned long start, size_t len)
+int mmh_leaf_munmap(struct mm_struct *mm, unsigned long start, size_t len, const void *uf)
 {
 	int ret = mmh_inject(mmh_state.s ? &mmh_state.s->munmap : NULL, &mmh_state.munmap_calls);
 
-	mmh_event(MMH_EV_MUNMAP, ret, (uintptr_t)mm, start, len, 0);
+	mmh_event(MMH_EV_MUNMAP, ret, (uintptr_t)mm, start, len, (uintptr_t)uf);
 	if (!ret && mmh_state.vma && mmh_state.o) {
 		/* The VMA is gone: keep its last state, and catch later reads. */
 		mmh_snapshot_vma(mmh_state.o, mmh_state.vma);
@@ -175,18 +183,44 @@ int mmh_leaf_munmap(struct mm_struct *mm, unsigned long start, size_t len)
 	return ret;
 }
 
-int mmh_leaf_devmem_check(unsigned int deny_bit)
+static int mmh_devmem_allowed(unsigned int deny_bit)
 {
-	int allowed = !mmh_state.s || !(mmh_state.s->devmem_deny & deny_bit);
+	return !mmh_state.s || !(mmh_state.s->devmem_deny & deny_bit);
+}
 
-	mmh_event(MMH_EV_DEVMEM_CHECK, 0, deny_bit, (uint64_t)allowed, 0, 0);
+int mmh_leaf_devmem_range(unsigned int deny_bit, unsigned long pfn, unsigned long size)
+{
+	int allowed = mmh_devmem_allowed(deny_bit);
+
+	mmh_event(MMH_EV_DEVMEM_CHECK, 0, deny_bit, (uint64_t)allowed, pfn, size);
 	return allowed;
 }
 
-pgprot_t mmh_leaf_phys_mem_access_prot(pgprot_t prot)
+int mmh_leaf_private_mapping_ok(const void *desc)
 {
-	/* No event to carry the call site: drop it, so no later call inherits it. */
-	mmh_site(NULL, 0);
+	int allowed = mmh_devmem_allowed(MMH_DEVMEM_DENY_PRIVATE);
+
+	mmh_event(MMH_EV_DEVMEM_PRIVATE, allowed, (uintptr_t)desc, 0, 0, 0);
+	return allowed;
+}
+
+int mmh_leaf_phys_mem_access_prot_allowed(const void *file, unsigned long pfn, unsigned long size,
+					  const pgprot_t *prot)
+{
+	int allowed = mmh_devmem_allowed(MMH_DEVMEM_DENY_PROT);
+
+	mmh_event(MMH_EV_DEVMEM_PROT_ALLOWED, allowed, (uintptr_t)file, pfn, size, (uintptr_t)prot);
+	return allowed;
+}
+
+pgprot_t mmh_leaf_phys_mem_access_prot(const void *file, unsigned long pfn, unsigned long size, pgprot_t prot)
+{
+	const struct mmh_scenario *s = mmh_state.s;
+
+	mmh_event(MMH_EV_DEVMEM_ACCESS_PROT, 0, (uintptr_t)file, pfn, size, prot.pgprot);
+	/* The arch may choose another protection (uncached, say): the scenario's. */
+	if (s && s->devmem_prot)
+		prot.pgprot = s->devmem_prot;
 	return prot;
 }
 
@@ -272,6 +306,8 @@ static void mmh_set_action(struct mmap_action *action, const struct mmh_scenario
 /* The .mmap_prepare hook of the file a stacked driver maps: the scenario's action. */
 static int mmh_mmap_prepare(struct vm_area_desc *desc)
 {
+	/* What compat_set_desc_from_vma() gave the hook. */
+	mmh_event(MMH_EV_MMAP_PREPARE, 0, (uintptr_t)desc->mm, (uintptr_t)desc->file, desc->page_prot.pgprot, 0);
 	mmh_set_action(&desc->action, mmh_state.s);
 	return mmh_state.s->mmap_prepare_ret;
 }
@@ -425,6 +461,7 @@ void mmh_desc_setup(struct vm_area_desc *desc, struct mm_struct *mm, struct file
 	desc->start = s->start;
 	desc->end = s->end;
 	desc->pgoff = s->pgoff;
+	desc->page_prot.pgprot = s->page_prot;
 	mmh_set_desc_flags(desc, s->vm_flags);
 	desc->vm_ops = mmh_vm_ops(s->vm_ops);
 	desc->private_data = (void *)(uintptr_t)s->private_data;
@@ -552,6 +589,8 @@ void mmh_run(const struct mmh_scenario *s, struct mmh_outcome *o)
 	o->objects.vma = (uintptr_t)vma;
 	o->objects.file = s->has_file ? (uintptr_t)file : 0;
 	o->objects.mapping = (uintptr_t)mapping;
+	o->objects.desc = (uintptr_t)desc;
+	o->objects.desc_page_prot = (uintptr_t)&desc->page_prot;
 
 	mmh_desc_setup(desc, mm, s->has_file ? file : NULL, s);
 

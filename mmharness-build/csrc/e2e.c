@@ -35,7 +35,7 @@ void mmh_e2e_rmap_unlock(struct address_space *mapping)
 /* The do_munmap leaf: the injection first, then the tree's own do_munmap(). */
 int mmh_e2e_munmap(struct mm_struct *mm, unsigned long start, size_t len, struct list_head *uf)
 {
-	int ret = mmh_leaf_munmap(mm, start, len);
+	int ret = mmh_leaf_munmap(mm, start, len, uf);
 
 	return ret ? ret : mmh_kernel_do_munmap(mm, start, len, uf);
 }

@@ -9,27 +9,33 @@
 #ifndef MMH_LEAVES_H
 #define MMH_LEAVES_H
 
-int mmh_leaf_remap(struct vm_area_struct *vma, unsigned long addr, unsigned long pfn, unsigned long size);
-int mmh_leaf_insert_pages(struct vm_area_struct *vma, unsigned long addr, unsigned long *num);
-int mmh_leaf_munmap(struct mm_struct *mm, unsigned long start, size_t len);
+int mmh_leaf_remap(struct vm_area_struct *vma, unsigned long addr, unsigned long pfn, unsigned long size,
+		   pgprot_t prot);
+int mmh_leaf_insert_pages(struct vm_area_struct *vma, unsigned long addr, const void *pages, unsigned long *num);
+int mmh_leaf_munmap(struct mm_struct *mm, unsigned long start, size_t len, const void *uf);
 void mmh_leaf_rmap_unlock(struct address_space *mapping);
 int mmh_leaf_mmap_read_trylock(struct mm_struct *mm);
 
-/* /dev/mem's checks and its page protection. */
-int mmh_leaf_devmem_check(unsigned int deny_bit);
-pgprot_t mmh_leaf_phys_mem_access_prot(pgprot_t prot);
+/* /dev/mem's checks and its page protection, with what they are asked. */
+int mmh_leaf_devmem_range(unsigned int deny_bit, unsigned long pfn, unsigned long size);
+int mmh_leaf_private_mapping_ok(const void *desc);
+int mmh_leaf_phys_mem_access_prot_allowed(const void *file, unsigned long pfn, unsigned long size,
+					  const pgprot_t *prot);
+pgprot_t mmh_leaf_phys_mem_access_prot(const void *file, unsigned long pfn, unsigned long size, pgprot_t prot);
 
 /* Records where the extracted code calls a leaf: see MMH_SITE in the unit. */
 void mmh_site(const char *file, int line);
 
-#define MMH_LEAF_valid_mmap_phys_addr_range(...) mmh_leaf_devmem_check(MMH_DEVMEM_DENY_VALID_RANGE)
-#define MMH_LEAF_private_mapping_ok(...) mmh_leaf_devmem_check(MMH_DEVMEM_DENY_PRIVATE)
-#define MMH_LEAF_range_is_allowed(...) mmh_leaf_devmem_check(MMH_DEVMEM_DENY_RANGE)
-#define MMH_LEAF_phys_mem_access_prot_allowed(...) mmh_leaf_devmem_check(MMH_DEVMEM_DENY_PROT)
-#define MMH_LEAF_phys_mem_access_prot(file, pfn, size, prot, ...) mmh_leaf_phys_mem_access_prot(prot)
-#define MMH_LEAF_do_remap_pfn_range(vma, addr, pfn, size, ...) mmh_leaf_remap(vma, addr, pfn, size)
-#define MMH_LEAF_insert_pages(vma, addr, pages, num, ...) mmh_leaf_insert_pages(vma, addr, num)
-#define MMH_LEAF_do_munmap(mm, start, len, ...) mmh_leaf_munmap(mm, start, len)
+#define MMH_LEAF_valid_mmap_phys_addr_range(pfn, size, ...)                                      \
+	mmh_leaf_devmem_range(MMH_DEVMEM_DENY_VALID_RANGE, pfn, size)
+#define MMH_LEAF_private_mapping_ok(desc, ...) mmh_leaf_private_mapping_ok(desc)
+#define MMH_LEAF_range_is_allowed(pfn, size, ...) mmh_leaf_devmem_range(MMH_DEVMEM_DENY_RANGE, pfn, size)
+#define MMH_LEAF_phys_mem_access_prot_allowed(file, pfn, size, prot, ...)                      \
+	mmh_leaf_phys_mem_access_prot_allowed(file, pfn, size, prot)
+#define MMH_LEAF_phys_mem_access_prot(file, pfn, size, prot, ...) mmh_leaf_phys_mem_access_prot(file, pfn, size, prot)
+#define MMH_LEAF_do_remap_pfn_range(vma, addr, pfn, size, prot, ...) mmh_leaf_remap(vma, addr, pfn, size, prot)
+#define MMH_LEAF_insert_pages(vma, addr, pages, num, ...) mmh_leaf_insert_pages(vma, addr, pages, num)
+#define MMH_LEAF_do_munmap(mm, start, len, uf, ...) mmh_leaf_munmap(mm, start, len, uf)
 #define MMH_LEAF_i_mmap_unlock_write(mapping, ...) mmh_leaf_rmap_unlock(mapping)
 #define MMH_LEAF_mmap_read_trylock(mm, ...) mmh_leaf_mmap_read_trylock(mm)
 

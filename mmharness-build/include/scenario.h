@@ -77,6 +77,10 @@ struct mmh_scenario {
 	/* MMAP_MAP_KERNEL_PAGES. */
 	uint64_t kernel_start;
 	uint64_t kernel_nr_pages;
+	/* The descriptor's page protection, a value the code only copies. */
+	uint64_t page_prot;
+	/* What /dev/mem's phys_mem_access_prot() returns, if not 0 (its prot). */
+	uint64_t devmem_prot;
 	/* Injections at the leaves. */
 	struct mmh_injection remap;
 	struct mmh_injection insert_pages;
@@ -99,24 +103,30 @@ struct mmh_scenario {
 };
 
 enum mmh_event_kind {
-	MMH_EV_REMAP = 1,		/* vma, addr, pfn, size */
-	MMH_EV_INSERT_PAGES = 2,	/* vma, addr, nr_pages */
-	MMH_EV_MUNMAP = 3,		/* mm, start, len */
+	MMH_EV_REMAP = 1,		/* vma, addr, pfn, size, prot */
+	MMH_EV_INSERT_PAGES = 2,	/* vma, addr, nr_pages, pages */
+	MMH_EV_MUNMAP = 3,		/* mm, start, len, uf */
 	MMH_EV_MAPPED = 4,		/* start, end, pgoff, file */
 	MMH_EV_RMAP_LOCK = 5,		/* mapping */
 	MMH_EV_RMAP_UNLOCK = 6,		/* mapping */
 	MMH_EV_MMAP_READ_TRYLOCK = 7,	/* mm */
 	MMH_EV_PGPROT_DECRYPTED = 8,	/* pgprot */
-	MMH_EV_DEVMEM_CHECK = 9,	/* enum mmh_devmem_deny bit, allowed */
+	MMH_EV_DEVMEM_CHECK = 9,	/* enum mmh_devmem_deny bit, allowed, pfn, size */
 	MMH_EV_SUCCESS_HOOK = 10,	/* vma */
+	/* /dev/mem's other checks; ret is 1 when allowed. */
+	MMH_EV_DEVMEM_PRIVATE = 11,	/* desc */
+	MMH_EV_DEVMEM_PROT_ALLOWED = 12,	/* file, pfn, size, vma_prot */
+	MMH_EV_DEVMEM_ACCESS_PROT = 13,	/* file, pfn, size, vma_prot value */
+	/* The file's .mmap_prepare hook compat_vma_mmap() calls. */
+	MMH_EV_MMAP_PREPARE = 14,	/* desc->mm, desc->file, desc->page_prot */
 	/* The success check where vm_ops has no mapped(): the action's success_hook. */
-	MMH_EV_SUCCESS_CHECK = 11,	/* vma->vm_start, vm_end, vm_pgoff, vm_file */
+	MMH_EV_SUCCESS_CHECK = 15,	/* vma->vm_start, vm_end, vm_pgoff, vm_file */
 };
 
 struct mmh_event {
 	uint32_t kind;
 	int32_t ret;
-	uint64_t args[4];
+	uint64_t args[5];
 	/* Where the extracted code made the call (0 if not from it). */
 	uint32_t site_line;
 	char site_file[28];
@@ -139,6 +149,9 @@ struct mmh_objects {
 	uint64_t vma;
 	uint64_t file;
 	uint64_t mapping;
+	uint64_t desc;
+	/* &desc->page_prot, which /dev/mem's check may change. */
+	uint64_t desc_page_prot;
 };
 
 /*

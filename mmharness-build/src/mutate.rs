@@ -3,6 +3,8 @@
 //! mutant keeps the file's line count, so the extract's `#line` directives,
 //! and the WARNs and compiler errors they name, still point at kernel lines.
 
+use crate::c::decl;
+use crate::c::items::{split_commas, Item};
 use crate::c::lex::{Kind, Lexed};
 use crate::c::File;
 use serde::Serialize;
@@ -26,6 +28,9 @@ pub enum Operator {
     ArgOffByOne,
     /// Two neighbouring arguments of a call change places.
     SwapArgs,
+    /// An argument that is a variable becomes another parameter or local
+    /// of the function with the same type.
+    ReplaceArg,
 }
 
 impl Operator {
@@ -37,6 +42,7 @@ impl Operator {
             Self::SwapErrno => "swap-errno",
             Self::ArgOffByOne => "arg-off-by-one",
             Self::SwapArgs => "swap-args",
+            Self::ReplaceArg => "replace-arg",
         }
     }
 }
@@ -75,8 +81,9 @@ pub fn mutants(file: &File, definitions: &[(&str, usize)]) -> Vec<Mutant> {
         let item = file.items.iter().find(|i| {
             i.line == line && i.is_definition() && (i.name == name || name.strip_prefix("nommu_") == Some(&i.name))
         });
-        let Some(body) = item.and_then(|i| i.body_tokens.clone()) else { continue };
-        for e in t.edits(body.start, body.end - 1) {
+        let Some((item, body)) = item.and_then(|i| Some((i, i.body_tokens.clone()?))) else { continue };
+        let scope = t.scope(item, body.start, body.end - 1);
+        for e in t.edits(body.start, body.end - 1, &scope) {
             out.push(Mutant {
                 file: file.path().to_string(),
                 text: format!("{}{}{}", &text[..e.from], e.with, &text[e.to..]),
@@ -98,6 +105,22 @@ struct Edit {
     with: String,
     operator: Operator,
     description: String,
+}
+
+/// A parameter or local of the function being mutated.
+struct Var {
+    name: String,
+    /// Its type without qualifiers, as `decl::join` spells it.
+    ty: String,
+    /// The first token where it is declared, so visible.
+    from: usize,
+}
+
+/// A type's words without the qualifiers that do not change what a value
+/// of it can be: `const struct file *` is `struct file *`.
+fn unqualified<'a>(words: impl IntoIterator<Item = &'a str>) -> String {
+    let w: Vec<String> = words.into_iter().filter(|w| !matches!(*w, "const" | "volatile")).map(String::from).collect();
+    decl::join(&w)
 }
 
 /// Token positions inside one file.
@@ -149,12 +172,22 @@ impl Text<'_> {
         }
     }
 
-    /// Every mutation of the body whose braces are tokens `open` and `close`.
-    fn edits(&self, open: usize, close: usize) -> Vec<Edit> {
+    /// Every mutation of the body whose braces are tokens `open` and
+    /// `close`, in a function whose variables are `scope`.
+    fn edits(&self, open: usize, close: usize, scope: &[Var]) -> Vec<Edit> {
         let mut out = self.negated_ifs(open, close);
-        out.extend(self.argument_edits(open, close));
-        // Statements end at a `;` outside parentheses and start after the
-        // previous `;` or brace; a `for (;;)` header is one parenthesis.
+        out.extend(self.argument_edits(open, close, scope));
+        for (segment, semi) in self.statements(open, close) {
+            self.statement(segment, semi, &mut out);
+        }
+        out
+    }
+
+    /// Each statement of the body as `(segment, semi)`: statements end at a
+    /// `;` outside parentheses and start after the previous `;` or brace; a
+    /// `for (;;)` header is one parenthesis.
+    fn statements(&self, open: usize, close: usize) -> Vec<(usize, usize)> {
+        let mut out = Vec::new();
         let mut paren = 0usize;
         let mut segment = open + 1;
         for i in open + 1..close {
@@ -166,10 +199,48 @@ impl Text<'_> {
                 ")" => paren = paren.saturating_sub(1),
                 "{" | "}" if paren == 0 => segment = i + 1,
                 ";" if paren == 0 => {
-                    self.statement(segment, i, &mut out);
+                    out.push((segment, i));
                     segment = i + 1;
                 }
                 _ => {}
+            }
+        }
+        out
+    }
+
+    /// `int x` or `struct file *f = ...` at `p`: a declaration, not an
+    /// expression statement.
+    fn is_declaration(&self, p: usize) -> bool {
+        self.ident(p).is_some_and(|w| {
+            !NOT_TYPES.contains(&w) && (self.l.kind(p + 1) == Some(Kind::Ident) || self.l.is(p + 1, "*"))
+        })
+    }
+
+    /// The item's named parameters, visible in the whole body, and the
+    /// locals its body declares, each visible from its declaration on.
+    fn scope(&self, item: &Item, open: usize, close: usize) -> Vec<Var> {
+        let mut out: Vec<Var> = item
+            .params
+            .iter()
+            .filter_map(|p| Some(Var { name: p.name.clone()?, ty: unqualified(p.ty.split_whitespace()), from: open }))
+            .collect();
+        for (segment, semi) in self.statements(open, close) {
+            let p = self.statement_start(segment, semi);
+            if p >= semi || !self.is_declaration(p) || (p..semi).any(|i| self.l.kind(i) == Some(Kind::Directive)) {
+                continue;
+            }
+            // `unsigned long nr_pages, end;`: the first declarator carries
+            // the base type the others share.
+            let mut base: Vec<String> = Vec::new();
+            for (n, d) in split_commas(self.l, p..semi).into_iter().enumerate() {
+                let end = d.clone().find(|&i| self.l.is(i, "=")).unwrap_or(d.end);
+                let own = (d.start..end).map(|i| self.l.at(i).to_string());
+                let words: Vec<String> = base.iter().cloned().chain(own).collect();
+                let (ty, Some(name)) = decl::split_param(&words) else { continue };
+                if n == 0 {
+                    base = ty.iter().filter(|w| *w != "*").cloned().collect();
+                }
+                out.push(Var { name: name.clone(), ty: unqualified(ty.iter().map(String::as_str)), from: semi });
             }
         }
         out
@@ -227,8 +298,10 @@ impl Text<'_> {
 
     /// Each argument of each call to a function (not to a keyword or an
     /// upper-case macro such as `WARN_ON`, whose argument is a condition)
-    /// off by one, and each pair of neighbouring arguments swapped.
-    fn argument_edits(&self, open: usize, close: usize) -> Vec<Edit> {
+    /// off by one, each that is a variable replaced by every other variable
+    /// of `scope` of its type, and each pair of neighbouring arguments
+    /// swapped.
+    fn argument_edits(&self, open: usize, close: usize, scope: &[Var]) -> Vec<Edit> {
         let mut out = Vec::new();
         for i in open + 1..close {
             let Some(name) = self.ident(i) else { continue };
@@ -254,6 +327,20 @@ impl Text<'_> {
                     operator: Operator::ArgOffByOne,
                     description: format!("`{call}`: {arg} -> ({arg}) + {by}"),
                 });
+                let visible = |v: &&Var| v.from <= a;
+                let Some(var) = scope.iter().filter(visible).rfind(|v| a == b && v.name == text) else {
+                    continue;
+                };
+                for other in scope.iter().filter(visible).filter(|v| v.ty == var.ty && v.name != var.name) {
+                    out.push(Edit {
+                        line,
+                        from: self.start(a),
+                        to: self.end(b),
+                        with: other.name.clone(),
+                        operator: Operator::ReplaceArg,
+                        description: format!("`{call}`: {arg} -> {} ({})", other.name, var.ty),
+                    });
+                }
             }
             for w in args.windows(2) {
                 let ((a0, a1), (b0, b1)) = (w[0], w[1]);
@@ -307,12 +394,8 @@ impl Text<'_> {
             self.returned(p, semi, out);
             return;
         }
-        if let Some(w) = self.ident(p) {
-            let declaration =
-                !NOT_TYPES.contains(&w) && (self.l.kind(p + 1) == Some(Kind::Ident) || self.l.is(p + 1, "*"));
-            if declaration || NOT_TYPES.contains(&w) {
-                return;
-            }
+        if self.is_declaration(p) || self.ident(p).is_some_and(|w| NOT_TYPES.contains(&w)) {
+            return;
         }
         let dropped = &self.l.text[self.start(p)..self.start(semi)];
         out.push(Edit {
@@ -531,6 +614,30 @@ int mmu_only(void)
         );
         let m = all().into_iter().find(|m| m.description.ends_with("swap t and len")).unwrap();
         assert_eq!(changed(&m), vec!["\tcall_with_many(len, t,"]);
+    }
+
+    #[test]
+    fn replaces_a_variable_argument_by_each_other_parameter_or_local_of_its_type() {
+        // `t` and `other` are both `struct thing *`; `len` has no twin, and
+        // `const` does not make another type.
+        let call = "`call_with_many(t, len, /* flag= */true)`";
+        assert_eq!(
+            of(Operator::ReplaceArg),
+            vec![
+                (17, "`poke(t)`: t -> other (struct thing *)".to_string()),
+                (21, format!("{call}: t -> other (struct thing *)")),
+            ]
+        );
+        let m = all().into_iter().find(|m| m.operator == Operator::ReplaceArg).unwrap();
+        assert_eq!(changed(&m), vec!["\t\tpoke(other);"]);
+        // A local is not in scope before its declaration.
+        let f = File::new("mm/x.c", "int f(long a)\n{\n\tg(a);\n\tlong b = a;\n\treturn h(b);\n}\n").unwrap();
+        let ops: Vec<String> = mutants(&f, &[("f", 1)])
+            .into_iter()
+            .filter(|m| m.operator == Operator::ReplaceArg)
+            .map(|m| m.description)
+            .collect();
+        assert_eq!(ops, vec!["`h(b)`: b -> a (long)"]);
     }
 
     #[test]

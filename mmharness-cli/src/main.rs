@@ -13,6 +13,7 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 
 mod check_dup;
+mod equivalent;
 mod errors;
 mod mutants;
 mod progress;

@@ -3,6 +3,7 @@
 //! through the catalogue; a mutant no entry notices is a gap in the
 //! catalogue, or a change that makes no difference.
 
+use crate::equivalent;
 use anyhow::{bail, Context, Result};
 use mmharness::catalogue::Entry;
 use mmharness::{Backend, Runner};
@@ -27,6 +28,10 @@ enum Verdict {
         how: String,
     },
     Survived,
+    /// Survived, and proved equivalent (`equivalent.rs`): not counted.
+    Equivalent {
+        reason: &'static str,
+    },
     /// The mutant does not build: not counted.
     NotViable {
         error: String,
@@ -59,11 +64,24 @@ pub fn run(tree: &Tree, json: bool, selected: Vec<Entry>, sanitize: bool) -> Res
         eprintln!("{} mutants, {} catalogue entries each, on {} threads", mutants.len(), entries.len(), workers());
     }
     let verdicts = judge(tree, &read, &mutants, &entries, sanitize)?;
-    let rows: Vec<Row> = mutants.into_iter().zip(verdicts).map(|(mutant, verdict)| Row { mutant, verdict }).collect();
+    let rows: Vec<Row> = mutants
+        .into_iter()
+        .zip(verdicts)
+        .map(|(mutant, verdict)| match (verdict, equivalent::reason(&mutant)) {
+            (Verdict::Survived, Some(reason)) => Row { mutant, verdict: Verdict::Equivalent { reason } },
+            (verdict, _) => Row { mutant, verdict },
+        })
+        .collect();
     let of = |pred: fn(&Verdict) -> bool| rows.iter().filter(|r| pred(&r.verdict)).collect::<Vec<_>>();
     let caught = of(|v| matches!(v, Verdict::Caught { .. })).len();
     let survivors = of(|v| matches!(v, Verdict::Survived));
+    let equivalents = of(|v| matches!(v, Verdict::Equivalent { .. }));
     let not_viable = of(|v| matches!(v, Verdict::NotViable { .. }));
+    // A mutant listed as equivalent that an entry catches proves the list wrong.
+    let wrongly_listed: Vec<&Row> = rows
+        .iter()
+        .filter(|r| matches!(r.verdict, Verdict::Caught { .. }) && equivalent::reason(&r.mutant).is_some())
+        .collect();
     let total = caught + survivors.len();
     let percent = if total == 0 { 100.0 } else { 100.0 * caught as f64 / total as f64 };
     let seconds = started.elapsed().as_secs_f64();
@@ -78,6 +96,8 @@ pub fn run(tree: &Tree, json: bool, selected: Vec<Entry>, sanitize: bool) -> Res
             "total": total,
             "by_operator": by_operator,
             "survivors": survivors,
+            "equivalent": equivalents,
+            "listed_equivalent_but_caught": wrongly_listed,
             "not_viable": not_viable,
             "mutants": rows,
             "seconds": seconds,
@@ -91,9 +111,9 @@ pub fn run(tree: &Tree, json: bool, selected: Vec<Entry>, sanitize: bool) -> Res
         tree.root.display(),
         entries.len()
     );
-    println!("caught {caught}/{total} ({percent:.1}%)");
+    println!("caught {caught}/{total} ({percent:.1}%), {} proved equivalent not counted", equivalents.len());
     for s in &by_operator {
-        println!("  {:14}  caught {}/{}", s.operator.name(), s.caught, s.total);
+        println!("  {:14}  caught {}/{}  ({} equivalent)", s.operator.name(), s.caught, s.total, s.equivalent);
     }
     let place = |m: &Mutant| format!("{}:{}", m.file, m.line);
     let w = rows.iter().map(|r| place(&r.mutant).len()).max().unwrap_or(0);
@@ -104,6 +124,21 @@ pub fn run(tree: &Tree, json: bool, selected: Vec<Entry>, sanitize: bool) -> Res
             let m = &r.mutant;
             println!("  {:w$}  {:f$}  {:14}  {}", place(m), m.function, m.operator.name(), m.description);
         }
+    }
+    for r in &equivalents {
+        let Verdict::Equivalent { reason } = &r.verdict else { unreachable!("filtered above") };
+        let m = &r.mutant;
+        println!("equivalent: {} {} {} {} — {reason}", place(m), m.function, m.operator.name(), m.description);
+    }
+    for r in &wrongly_listed {
+        let m = &r.mutant;
+        println!(
+            "listed as equivalent but caught (the list is wrong): {} {} {} {}",
+            place(m),
+            m.function,
+            m.operator.name(),
+            m.description
+        );
     }
     if !not_viable.is_empty() {
         println!("not viable, not counted ({}):", not_viable.len());
@@ -123,13 +158,19 @@ struct Score {
     operator: mutate::Operator,
     caught: usize,
     total: usize,
+    /// Proved equivalent, not in `total`.
+    equivalent: usize,
 }
 
 fn score_by_operator(rows: &[Row]) -> Vec<Score> {
     let mut by: BTreeMap<&'static str, Score> = BTreeMap::new();
     for r in rows.iter().filter(|r| !matches!(r.verdict, Verdict::NotViable { .. })) {
         let op = r.mutant.operator;
-        let s = by.entry(op.name()).or_insert(Score { operator: op, caught: 0, total: 0 });
+        let s = by.entry(op.name()).or_insert(Score { operator: op, caught: 0, total: 0, equivalent: 0 });
+        if matches!(r.verdict, Verdict::Equivalent { .. }) {
+            s.equivalent += 1;
+            continue;
+        }
         s.total += 1;
         s.caught += matches!(r.verdict, Verdict::Caught { .. }) as usize;
     }
