@@ -470,6 +470,41 @@ pub fn changed_lines(before: &Path, after: &Path, files: &[String]) -> Result<Ve
     Ok(out)
 }
 
+/// The changed lines of the files whose definitions are extracted (kernel
+/// code, and the helpers of include/linux/mm.h) that fall in no extracted
+/// definition on their side: the build never compiles them, so no verdict
+/// speaks for them. A helper the tools headers define themselves (mm.h's
+/// `vma_pages`) is one: the build uses the tools headers' copy. As
+/// `file:first-last` runs, each line once.
+pub fn not_compiled(
+    changed: &[ChangedLine],
+    before: &[mmharness_build::extract::Extracted],
+    after: &[mmharness_build::extract::Extracted],
+) -> Vec<String> {
+    use mmharness_build::inputs::Role;
+    let extracted_from =
+        |f: &str| mmharness_build::inputs::files().any(|i| i.path == f && matches!(i.role, Role::Code | Role::Helpers));
+    let mut lines: Vec<(&str, usize)> = changed
+        .iter()
+        .filter(|c| extracted_from(&c.file))
+        .filter(|c| {
+            let places = if c.side == Side::Before { before } else { after };
+            !places.iter().any(|p| p.file == c.file && (p.line..=p.end_line).contains(&c.line))
+        })
+        .map(|c| (c.file.as_str(), c.line))
+        .collect();
+    lines.sort();
+    lines.dedup();
+    let mut runs: Vec<(&str, usize, usize)> = Vec::new();
+    for (f, l) in lines {
+        match runs.last_mut() {
+            Some((rf, _, last)) if *rf == f && *last + 1 == l => *last = l,
+            _ => runs.push((f, l, l)),
+        }
+    }
+    runs.into_iter().map(|(f, a, b)| if a == b { format!("{f}:{a}") } else { format!("{f}:{a}-{b}") }).collect()
+}
+
 /// Which side of the patch the overlay holds.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Applied {
@@ -595,6 +630,30 @@ index 1111111..2222222 100644
 +\treturn b;
  }
 ";
+
+    /// mm.h's `vma_pages` is the tools headers' own: a patch to the
+    /// kernel's copy changes nothing the build compiles, and says so.
+    #[test]
+    fn changed_lines_outside_the_extracted_definitions_are_named() {
+        let place = |file: &str, line, end_line| mmharness_build::extract::Extracted {
+            name: "f".into(),
+            file: file.into(),
+            line,
+            end_line,
+        };
+        let at = |file: &str, side, line| ChangedLine { file: file.into(), side, line };
+        let changed = [
+            at("include/linux/mm.h", Side::Before, 4395),
+            at("include/linux/mm.h", Side::After, 4395),
+            at("mm/util.c", Side::Before, 1415),
+            at("mm/util.c", Side::After, 1415),
+            at("mm/util.c", Side::After, 20),
+            at("mm/util.c", Side::After, 21),
+            at("tools/testing/vma/include/dup.h", Side::After, 1325),
+        ];
+        let extracted = [place("mm/util.c", 1392, 1419), place("include/linux/mm.h", 100, 120)];
+        assert_eq!(not_compiled(&changed, &extracted, &extracted), ["include/linux/mm.h:4395", "mm/util.c:20-21"]);
+    }
 
     #[test]
     fn a_mail_quoting_a_patch_is_unquoted_and_comments_left_out() {

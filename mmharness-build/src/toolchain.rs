@@ -92,7 +92,13 @@ fn find_compiler() -> Result<(PathBuf, String), ToolError> {
         .map_err(|e| ToolError::Machine { what: "finding a C compiler".into(), message: e.to_string() })?;
     let mut cmd = Command::new(tool.path());
     cmd.arg("--version");
-    let version = run(cmd, "asking the C compiler for its version")?.lines().next().unwrap_or_default().to_string();
+    // The path is said, and where it came from: `CC=/nonexistent` otherwise
+    // reads as "No such file or directory" with nothing to fix.
+    let what = format!(
+        "asking the C compiler `{}` for its version (CC chooses it; set CC to a working C compiler, or install gcc)",
+        tool.path().display()
+    );
+    let version = run(cmd, &what)?.lines().next().unwrap_or_default().to_string();
     Ok((tool.path().to_path_buf(), version))
 }
 

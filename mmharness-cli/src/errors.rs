@@ -20,8 +20,23 @@ pub fn message(e: &anyhow::Error) -> String {
 
 /// Prints `e` on stderr as `error: ...` and exits 2: never a verdict's code.
 pub fn exit(e: &anyhow::Error) -> ! {
-    eprintln!("error: {}", message(e));
+    eprintln!("error: {}{}", message(e), cache_hint(e, &mmharness_build::cache_dir()));
     std::process::exit(2)
+}
+
+/// What to do when the cache itself failed (a file, a read-only or full
+/// disk): "creating /x/artifacts: Not a directory" does not say that the
+/// path came from MMHARNESS_CACHE, or what to set.
+fn cache_hint(e: &anyhow::Error, cache: &std::path::Path) -> String {
+    let io = e.chain().any(|c| c.downcast_ref::<std::io::Error>().is_some());
+    if io && message(e).contains(&cache.display().to_string()) {
+        format!(
+            " (the cache is {}: MMHARNESS_CACHE, else $XDG_CACHE_HOME/mmharness or ~/.cache/mmharness; set MMHARNESS_CACHE to a writable directory)",
+            cache.display()
+        )
+    } else {
+        String::new()
+    }
 }
 
 /// The status a shell gives a command that SIGPIPE ended: 128 + 13.

@@ -430,6 +430,7 @@ fn review(
         let cache = cache_dir();
         let base = Plan::new(&tree, &cache, sanitize)?;
         let read = base.inputs();
+        let places_before = base.extract.places();
         let skipped = review::out_of_scope(&tree.root, &patches, &read);
         let partial = review::partial_tree(&tree.root, &patches);
         let (overlay, applied) = review::apply(&tree.root, &patches, &read)?;
@@ -437,10 +438,11 @@ fn review(
             review::Applied::Forward { .. } => "with the patch applied",
             review::Applied::Reverted { .. } => "with the patch reverted",
         };
-        let patched_run = (|| {
+        let (patched_run, places_patched) = (|| {
             let patched = Plan::new(&Tree::open(overlay.path())?, &cache, sanitize)?;
             check_dup::require_consistent(&patched)?;
-            compare::run_tree(patched, &cache, entries)
+            let places = patched.extract.places();
+            Ok::<_, anyhow::Error>((compare::run_tree(patched, &cache, entries)?, places))
         })()
         .map_err(|e| review::on_side(e, overlay.path(), &format!("the tree {side}")))?;
         let tree_run = compare::run_tree(base, &cache, entries)?;
@@ -462,26 +464,25 @@ fn review(
                 (how, c)
             }
         };
-        let lines = if with_coverage {
-            let (before, after) = match applied {
-                review::Applied::Forward { .. } => (tree.root.as_path(), overlay.path()),
-                review::Applied::Reverted { .. } => (overlay.path(), tree.root.as_path()),
-            };
-            let in_scope: Vec<String> = patches
-                .iter()
-                .flat_map(|p| review::touched(&p.text))
-                .filter(|f| !skipped.contains(f))
-                .collect::<std::collections::BTreeSet<_>>()
-                .into_iter()
-                .collect();
-            Some(patch_coverage(before, after, &in_scope, entries, sanitize)?)
-        } else {
-            None
+        let (before, after, places_before, places_after) = match applied {
+            review::Applied::Forward { .. } => (tree.root.as_path(), overlay.path(), places_before, places_patched),
+            review::Applied::Reverted { .. } => (overlay.path(), tree.root.as_path(), places_patched, places_before),
         };
+        let in_scope: Vec<String> = patches
+            .iter()
+            .flat_map(|p| review::touched(&p.text))
+            .filter(|f| !skipped.contains(f))
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let not_compiled =
+            review::not_compiled(&review::changed_lines(before, after, &in_scope)?, &places_before, &places_after);
+        let lines =
+            if with_coverage { Some(patch_coverage(before, after, &in_scope, entries, sanitize)?) } else { None };
         let subjects: Vec<&str> = patches.iter().map(|p| p.subject.as_str()).collect();
         if json {
             let doc = schema::document(serde_json::json!({
-                "patches": subjects, "how": how, "not_in_scope": skipped, "partial_tree": partial,
+                "patches": subjects, "how": how, "not_in_scope": skipped, "not_compiled": not_compiled, "partial_tree": partial,
                 "comparison": schema::comparison(&c), "coverage": lines
             }));
             println!("{}", serde_json::to_string_pretty(&doc)?);
@@ -500,6 +501,13 @@ fn review(
             }
             if !skipped.is_empty() {
                 println!("not in scope, not applied (the build does not read them): {}", skipped.join(" "));
+            }
+            if !not_compiled.is_empty() {
+                println!(
+                    "changed lines the build does not compile, so no verdict below speaks for them \
+                     (outside the extracted code; a helper the tools headers define is theirs): {}",
+                    not_compiled.join(" ")
+                );
             }
             print!("{}", compare::terminal(&c));
             if let Some(lines) = &lines {

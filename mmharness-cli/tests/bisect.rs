@@ -172,3 +172,13 @@ fn a_compiler_that_fails_silently_is_the_machines_fault() {
     let (code, stderr) = bisect_exit(&[], &[("CC", "false"), ("MMHARNESS_CACHE", empty.path().to_str().unwrap())]);
     assert_eq!(code, Some(128), "{stderr}");
 }
+
+/// A compiler that is not there: the message names it and says what to set.
+#[test]
+fn a_missing_compiler_is_named_with_what_to_set() {
+    let empty = tempfile::tempdir().unwrap();
+    let (code, stderr) =
+        bisect_exit(&[], &[("CC", "/nonexistent/cc"), ("MMHARNESS_CACHE", empty.path().to_str().unwrap())]);
+    assert_eq!(code, Some(128), "{stderr}");
+    assert!(stderr.contains("`/nonexistent/cc`") && stderr.contains("set CC to"), "{stderr}");
+}

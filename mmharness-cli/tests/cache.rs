@@ -148,3 +148,20 @@ fn the_compiler_found_is_remembered_for_its_environment() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(memo()["env"][0], "gcc", "CC=gcc chose the compiler again: {}", memo());
 }
+
+/// A cache path that is a file: the error says where the path came from
+/// and what to set, and exits 2, not a verdict.
+#[test]
+fn a_cache_that_is_a_file_says_to_set_mmharness_cache() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("cache");
+    std::fs::write(&file, "").unwrap();
+    let out =
+        Command::new(BIN).args(["table", "--kernel"]).arg(tree_7_3()).env("MMHARNESS_CACHE", &file).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("Not a directory") && stderr.contains("set MMHARNESS_CACHE to a writable directory"),
+        "{stderr}"
+    );
+}
