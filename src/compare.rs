@@ -174,7 +174,8 @@ pub fn terminal(c: &Comparison) -> String {
         ));
     }
     if !c.scenarios.is_empty() {
-        out.push_str(&format!("{} scenarios behave differently:\n", c.scenarios.len()));
+        let n = c.scenarios.len();
+        out.push_str(&format!("{n} scenario{} differently:\n", if n == 1 { " behaves" } else { "s behave" }));
         for s in &c.scenarios {
             out.push_str(&format!("  {}: {} -> {}\n", s.name, s.before, s.after));
             let w = s.fields.iter().map(|f| f.field.len()).max().unwrap_or(0);
