@@ -2,8 +2,10 @@
 //! contain a filter) and the kernel's own tools/testing/vma tests, in one
 //! end-to-end runner, each a row with its own name; as a table, KTAP or JSON.
 
+use crate::catalogue::applicable;
 use crate::e2e_catalogue::e2e_catalogue;
 use crate::mapping::{self, MappingOutcome};
+use mmharness_build::e2e::E2eArtifact;
 use serde::Serialize;
 use std::path::Path;
 
@@ -23,6 +25,10 @@ pub enum Verdict {
     Error {
         message: String,
     },
+    /// The tree cannot express the entry, or the mode does not apply to it.
+    NotApplicable {
+        reason: String,
+    },
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -38,17 +44,29 @@ impl E2eRow {
     pub fn passed(&self) -> bool {
         self.verdict == Verdict::Pass
     }
+
+    /// Not as the catalogue expects: a difference, a crash or an error.
+    pub fn failed(&self) -> bool {
+        !matches!(self.verdict, Verdict::Pass | Verdict::NotApplicable { .. })
+    }
 }
 
 fn selected(name: &str, filters: &[String]) -> bool {
     filters.is_empty() || filters.iter().any(|f| name.contains(f.as_str()))
 }
 
-/// Runs the selected entries and kernel tests in the runner at `runner`.
-pub fn run(runner: &Path, filters: &[String]) -> Vec<E2eRow> {
+/// Runs the selected entries and kernel tests in the artifact's runner; an
+/// entry needing what the tree lacks is not applicable, with what it lacks.
+pub fn run(art: &E2eArtifact, filters: &[String]) -> Vec<E2eRow> {
+    let runner = art.runner();
+    let runner = runner.as_path();
     let mut rows = Vec::new();
     for e in e2e_catalogue().into_iter().filter(|e| selected(e.name, filters)) {
         let name = format!("e2e::{}", e.name);
+        if let Err(reason) = applicable(e.requires, &art.manifest.capabilities) {
+            rows.push(E2eRow { name, verdict: Verdict::NotApplicable { reason }, got: None });
+            continue;
+        }
         rows.push(match mapping::run(runner, &e.mapping) {
             Ok(got) => {
                 let verdict = match e.expected.check(&got) {
@@ -62,6 +80,20 @@ pub fn run(runner: &Path, filters: &[String]) -> Vec<E2eRow> {
     }
     rows.extend(kernel_rows(runner, filters));
     rows
+}
+
+/// The selected entries' rows on a tree the mode does not apply to: each
+/// not applicable, with the reason read from the tree.
+pub fn not_applicable(reason: &str, filters: &[String]) -> Vec<E2eRow> {
+    e2e_catalogue()
+        .into_iter()
+        .filter(|e| selected(e.name, filters))
+        .map(|e| E2eRow {
+            name: format!("e2e::{}", e.name),
+            verdict: Verdict::NotApplicable { reason: format!("not applicable: {reason}") },
+            got: None,
+        })
+        .collect()
 }
 
 /// A row that ran to no outcome: a crash of the kernel code is a finding,
@@ -103,19 +135,23 @@ pub fn terminal(kernel_version: &str, rows: &[E2eRow]) -> String {
             Verdict::Fail { .. } => "FAIL",
             Verdict::Crash { .. } => "CRASH",
             Verdict::Error { .. } => "ERROR",
+            Verdict::NotApplicable { .. } => "n/a",
         };
         let got = r.got.as_ref().map_or(String::new(), |o| {
-            format!("  ret {} map_count {} mapped {} rmap max {}", o.ret, o.map_count, o.mapped_calls, o.rmap.max)
+            format!("  ret {} map_count {} mapped {} rmap {:?}", o.ret, o.map_count, o.mapped_calls, o.rmap.depths)
         });
         out.push_str(&format!("{verdict:5} {}{got}\n", r.name));
-        if let Verdict::Fail { differences: d } | Verdict::Crash { report: d } | Verdict::Error { message: d } =
-            &r.verdict
+        if let Verdict::Fail { differences: d }
+        | Verdict::Crash { report: d }
+        | Verdict::Error { message: d }
+        | Verdict::NotApplicable { reason: d } = &r.verdict
         {
             out.extend(d.lines().map(|l| format!("      {l}\n")));
         }
     }
     let passed = rows.iter().filter(|r| r.passed()).count();
-    out.push_str(&format!("{passed} of {} passed\n", rows.len()));
+    let na = rows.iter().filter(|r| matches!(r.verdict, Verdict::NotApplicable { .. })).count();
+    out.push_str(&format!("{passed} of {} passed, {na} not applicable\n", rows.len()));
     out
 }
 
@@ -128,7 +164,11 @@ pub fn ktap(rows: &[E2eRow]) -> String {
         {
             out.extend(d.lines().map(|l| format!("# {l}\n")));
         }
-        out.push_str(&format!("{} {} {}\n", if r.passed() { "ok" } else { "not ok" }, i + 1, r.name));
+        let skip = match &r.verdict {
+            Verdict::NotApplicable { reason } => format!(" # SKIP {reason}"),
+            _ => String::new(),
+        };
+        out.push_str(&format!("{} {} {}{skip}\n", if r.failed() { "not ok" } else { "ok" }, i + 1, r.name));
     }
     out
 }
@@ -142,7 +182,11 @@ pub fn differences(before: &[E2eRow], after: &[E2eRow]) -> Vec<String> {
             let got = r.got.as_ref().map_or(String::new(), |o| {
                 format!(" (ret {} map_count {} mapped {} vmas {:x?})", o.ret, o.map_count, o.mapped_calls, o.vmas)
             });
-            let verdict = if r.passed() { "as the catalogue expects" } else { "NOT as the catalogue expects" };
+            let verdict = match &r.verdict {
+                Verdict::Pass => "as the catalogue expects",
+                Verdict::NotApplicable { .. } => "not applicable",
+                _ => "NOT as the catalogue expects",
+            };
             format!("{verdict}{got}")
         }
     };

@@ -23,7 +23,8 @@
  *
  * Out: `ret N`, `map_count N`, a `vma START END FLAGS PGOFF FILE` line per
  * VMA in the maple tree in address order, `calls REMAP MAPPED MUNMAP`,
- * `rmap MAX MIN FINAL NESTED` (the rmap lock depth over the call),
+ * `rmap N DEPTH...` (N takes and releases of the rmap lock over the call,
+ * and its depth after each, in order),
  * `warn FILE LINE EXPR` per WARN, then `end`; or `layout_failed I RET`
  * and `end` when the I-th `map` line could not be laid out.
  *
