@@ -7,7 +7,7 @@
 
 use crate::mapping::{Action, Leaf, Map, Mapping, MappingOutcome, Rmap, Vma, PAGE, REMAP_FLAGS, SHARED_RW};
 use mmharness_build::caps::Cap;
-use nix::libc::{EAGAIN, EFAULT, ENOMEM};
+use nix::libc::{EAGAIN, EFAULT, ENOMEM, EPERM};
 
 pub struct E2eEntry {
     pub name: &'static str,
@@ -192,12 +192,28 @@ fn fixed_and_rmap_entries() -> Vec<E2eEntry> {
         hide_from_rmap: true,
         ..Mapping::new(neighbours(), file(1026, 2, Action::RemapPfn)).inject(Leaf::Remap, -EAGAIN)
     };
+    let write_denied = Mapping { deny_write: true, ..Mapping::new(vec![], file(1026, 2, Action::RemapPfn)) };
     let efault = Mapping {
         error_override: -EAGAIN,
         remap_overshoot: PAGE,
         ..Mapping::new(neighbours(), file(1026, 2, Action::RemapPfn))
     };
     vec![
+        E2eEntry {
+            name: "e2e_shared_writable_map_of_a_write_denied_file_fails_before_prepare",
+            requires: &[],
+            why: "mmap_region: \"/* Map writable and ensure this isn't a sealed memfd. */ if (file && \
+                  is_shared_maywrite(&vma_flags)) { int error = mapping_map_writable(file->f_mapping); if (error) \
+                  return error;\": -EPERM before __mmap_region(), so no .mmap_prepare, no VMA, no rmap lock",
+            mapping: write_denied,
+            expected: Expected {
+                ret: -EPERM as i64,
+                map_count: 0,
+                vmas: vec![],
+                mapped_calls: 0,
+                rmap: Rmap::default(),
+            },
+        },
         E2eEntry {
             name: "e2e_map_fixed_over_a_vma_then_a_failing_action_leaves_a_hole",
             requires: &[],

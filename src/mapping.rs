@@ -83,6 +83,9 @@ pub struct Mapping {
     pub hide_from_rmap: bool,
     /// A leaf's result on its `nth` call (0: every call).
     pub inject: Vec<(Leaf, i32, u32)>,
+    /// The file's mapping denies writable mappings before the call, as a
+    /// sealed memfd's does.
+    pub deny_write: bool,
 }
 
 impl Mapping {
@@ -96,6 +99,7 @@ impl Mapping {
             remap_overshoot: 0,
             hide_from_rmap: false,
             inject: Vec::new(),
+            deny_write: false,
         }
     }
 
@@ -126,6 +130,9 @@ impl Mapping {
                 Leaf::Munmap => "munmap",
             };
             s.push_str(&format!("inject {leaf} {ret} {nth}\n"));
+        }
+        if self.deny_write {
+            s.push_str("deny_write\n");
         }
         s
     }

@@ -135,6 +135,8 @@ static void mmh_e2e_run(const struct mmh_mapping *m, FILE *out)
 		}
 	}
 	mmh_end();
+	if (m->deny_write)
+		atomic_set(&mmh_e2e_address_space.i_mmap_writable, -1);
 	mmh_e2e.depth = mmh_e2e.events = 0;
 	mmh_begin(&m->s, &o, &mm, NULL);
 	ret = mmh_e2e_map(&m->call);
@@ -193,6 +195,8 @@ static int mmh_e2e_read(FILE *in, struct mmh_mapping *m)
 			m->n_layout++;
 		else if (mmh_e2e_parse_map(line, "call", &m->call))
 			continue;
+		else if (!strcmp(line, "deny_write\n"))
+			m->deny_write = 1;
 		else if (sscanf(line, "hook %d %d %d %lu %d", &vm_ops, &m->s.mmap_prepare_ret, &m->s.error_override,
 				&m->remap_overshoot, &hide) == 5) {
 			m->s.vm_ops = (uint8_t)vm_ops;

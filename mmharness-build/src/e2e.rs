@@ -398,6 +398,12 @@ fn support_lib(plan: &Plan, manifest: &Manifest, cache_dir: &Path) -> Result<Pat
 /// level. The cached support library keeps CODEGEN's -O1.
 const UNIT_OPT: &str = "-O0";
 
+/// With the sanitizers, GCC's ASan checks each access by a call rather than
+/// inline (the same checks, use-after-scope included): the unit compiles in
+/// about an eighth less time, and its runs are milliseconds either way.
+/// Clang spells it otherwise, and does without.
+const ASAN_OUTLINE: &str = "--param=asan-instrumentation-with-call-threshold=0";
+
 /// Compiles the unit and links the runner with the support library.
 fn compile(plan: &Plan, work: &Path, text: &str, support: &Path) -> Result<(), BuildError> {
     io(|| "writing the end-to-end unit".into(), std::fs::write(work.join("tu.c"), text))?;
@@ -405,6 +411,9 @@ fn compile(plan: &Plan, work: &Path, text: &str, support: &Path) -> Result<(), B
     let mut cmd = toolchain::cc(work)?;
     // The kernel's VMA code is not ours to warn about: its errors still fail.
     cmd.arg(UNIT_OPT).args(&plan.flags).arg(format!("-I{}", work.display())).args(["-w", "-c", "tu.c", "-o", "tu.o"]);
+    if plan.sanitize && !toolchain::compiler()?.1.contains("clang") {
+        cmd.arg(ASAN_OUTLINE);
+    }
     toolchain::run(cmd, "compiling the end-to-end unit").map_err(|e| BuildError::of_tool(e, &plan.tree.root))?;
     let mut cmd = toolchain::cc(work)?;
     cmd.arg("tu.o").arg(support).args(["-o", RUNNER, "-lpthread", "-lurcu"]);
