@@ -3,11 +3,13 @@
 //! end-to-end runner, each a row with its own name; as a table, KTAP or JSON.
 
 use crate::catalogue::applicable;
-use crate::e2e_catalogue::e2e_catalogue;
+use crate::e2e_catalogue::{e2e_catalogue, E2eEntry};
 use crate::mapping::{self, MappingOutcome};
 use mmharness_build::e2e::E2eArtifact;
 use serde::Serialize;
 use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "verdict", rename_all = "snake_case")]
@@ -57,29 +59,52 @@ fn selected(name: &str, filters: &[String]) -> bool {
 
 /// Runs the selected entries and kernel tests in the artifact's runner; an
 /// entry needing what the tree lacks is not applicable, with what it lacks.
+/// Two runner processes at a time, the kernel's tests first (the longest),
+/// rows in catalogue order then the kernel's.
 pub fn run(art: &E2eArtifact, filters: &[String]) -> Vec<E2eRow> {
     let runner = art.runner();
-    let runner = runner.as_path();
-    let mut rows = Vec::new();
-    for e in e2e_catalogue().into_iter().filter(|e| selected(e.name, filters)) {
-        let name = format!("e2e::{}", e.name);
-        if let Err(reason) = applicable(e.requires, &art.manifest.capabilities) {
-            rows.push(E2eRow { name, verdict: Verdict::NotApplicable { reason }, got: None });
-            continue;
-        }
-        rows.push(match mapping::run(runner, &e.mapping) {
-            Ok(got) => {
-                let verdict = match e.expected.check(&got) {
-                    Ok(()) => Verdict::Pass,
-                    Err(d) => Verdict::Fail { differences: format!("{d}\nwhy: {}", e.why) },
-                };
-                E2eRow { name, verdict, got: Some(got) }
-            }
-            Err(err) => not_run(name, err),
-        });
+    let entries: Vec<E2eEntry> = e2e_catalogue().into_iter().filter(|e| selected(e.name, filters)).collect();
+    let jobs: Vec<Option<&E2eEntry>> = std::iter::once(None).chain(entries.iter().map(Some)).collect();
+    let mut done = two_at_a_time(&jobs, |job| match job {
+        None => kernel_rows(&runner, filters),
+        Some(e) => vec![entry_row(art, &runner, e)],
+    });
+    let kernel = done.remove(0);
+    done.into_iter().flatten().chain(kernel).collect()
+}
+
+fn entry_row(art: &E2eArtifact, runner: &Path, e: &E2eEntry) -> E2eRow {
+    let name = format!("e2e::{}", e.name);
+    if let Err(reason) = applicable(e.requires, &art.manifest.capabilities) {
+        return E2eRow { name, verdict: Verdict::NotApplicable { reason }, got: None };
     }
-    rows.extend(kernel_rows(runner, filters));
-    rows
+    match mapping::run(runner, &e.mapping) {
+        Ok(got) => {
+            let verdict = match e.expected.check(&got) {
+                Ok(()) => Verdict::Pass,
+                Err(d) => Verdict::Fail { differences: format!("{d}\nwhy: {}", e.why) },
+            };
+            E2eRow { name, verdict, got: Some(got) }
+        }
+        Err(err) => not_run(name, err),
+    }
+}
+
+/// `f` of each job, on two threads (each job waits on a process), in order.
+fn two_at_a_time<J: Sync, T: Send>(jobs: &[J], f: impl Fn(&J) -> T + Sync) -> Vec<T> {
+    let next = AtomicUsize::new(0);
+    let out: Mutex<Vec<Option<T>>> = Mutex::new(jobs.iter().map(|_| None).collect());
+    std::thread::scope(|s| {
+        for _ in 0..2 {
+            s.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(job) = jobs.get(i) else { break };
+                let done = f(job);
+                out.lock().expect("no job panics holding it")[i] = Some(done);
+            });
+        }
+    });
+    out.into_inner().expect("the threads are done").into_iter().map(|t| t.expect("every job ran")).collect()
 }
 
 /// The selected entries' rows on a tree the mode does not apply to: each

@@ -153,6 +153,26 @@ fn runner_key_follows_a_support_header(tree: Tree) -> Trial {
     })
 }
 
+/// The 7.0 shape rewrites mm/util.c's prototypes and not mm/vma.c's calls:
+/// the gate reads the disagreement from the tree and refuses the mode.
+fn gate_refuses_the_7_0_shape(shape: &shapes::Shape, cache: PathBuf) -> Trial {
+    let tree = Tree::open(shape.overlay.path()).expect("the shape's overlay");
+    Trial::test("7.0-shape::gate::mm_vma_c_calls_prepare_as_mm_util_c_does_not_define_it", move || {
+        match e2e::build(&tree, &opts(cache)) {
+            Err(BuildError::NotApplicable(reason)) => {
+                assert!(
+                    reason.ends_with("calls mmap_action_prepare with 1 arguments, mm/util.c:1446 defines it with 2: the two do not build together")
+                        && reason.starts_with("mm/vma.c:"),
+                    "{reason}"
+                );
+                Ok(())
+            }
+            Err(e) => Err(format!("another error: {e}").into()),
+            Ok(_) => Err("the 7.0 shape's end-to-end artifact was built".into()),
+        }
+    })
+}
+
 fn main() {
     let under_test = tree_at_hand(&cache_dir()).expect("the tree under test").tree;
     let fetched = mmharness_build::fetched("7.2").expect("fetching linux-source-7.2");
@@ -168,6 +188,7 @@ fn main() {
         let tree = Tree::open(shape.overlay.path()).expect("the shape's overlay");
         trials.extend(trials_of(&format!("{}-shape", shape.name), &tree, scratch.path().to_path_buf()));
     }
+    trials.push(gate_refuses_the_7_0_shape(&shapes[2], scratch.path().to_path_buf()));
     let conclusion = libtest_mimic::run(&Arguments::from_args(), trials);
     drop(shapes);
     drop(scratch);

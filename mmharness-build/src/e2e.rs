@@ -391,12 +391,16 @@ fn support_lib(plan: &Plan, manifest: &Manifest, cache_dir: &Path) -> Result<Pat
     Ok(dest.join(SUPPORT_LIB))
 }
 
-/// The unit's optimisation, after CODEGEN's: mm/vma.c and the kernel's VMA
-/// tests at -O1 take about five times as long to compile with the
-/// sanitizers as at -O0 (tools/testing/vma's own -Og, twice), and a bisect
-/// step over mm/vma.c is that compile; the runs are milliseconds at any
-/// level. The cached support library keeps CODEGEN's -O1.
-const UNIT_OPT: &str = "-O0";
+/// The unit's code generation, after CODEGEN's (later flags win). -O0:
+/// mm/vma.c and the kernel's VMA tests at -O1 take about five times as long
+/// to compile with the sanitizers as at -O0 (tools/testing/vma's own -Og,
+/// twice), and a bisect step over mm/vma.c is that compile; the runs are
+/// milliseconds at any level. -g1: line tables, so that ASan, UBSan and gdb
+/// name the kernel's file and line, without the variables' descriptions
+/// (about a tenth of the compile). No function or data sections: the runner
+/// is linked whole, never with --gc-sections. The cached support library
+/// keeps CODEGEN's flags.
+const UNIT_CODEGEN: &[&str] = &["-O0", "-g1", "-fno-function-sections", "-fno-data-sections"];
 
 /// With the sanitizers, GCC's ASan checks each access by a call rather than
 /// inline (the same checks, use-after-scope included): the unit compiles in
@@ -410,7 +414,10 @@ fn compile(plan: &Plan, work: &Path, text: &str, support: &Path) -> Result<(), B
     io(|| "writing mapping.h".into(), std::fs::write(work.join("mmh/mapping.h"), MAPPING_H))?;
     let mut cmd = toolchain::cc(work)?;
     // The kernel's VMA code is not ours to warn about: its errors still fail.
-    cmd.arg(UNIT_OPT).args(&plan.flags).arg(format!("-I{}", work.display())).args(["-w", "-c", "tu.c", "-o", "tu.o"]);
+    cmd.args(UNIT_CODEGEN)
+        .args(&plan.flags)
+        .arg(format!("-I{}", work.display()))
+        .args(["-w", "-c", "tu.c", "-o", "tu.o"]);
     if plan.sanitize && !toolchain::compiler()?.1.contains("clang") {
         cmd.arg(ASAN_OUTLINE);
     }

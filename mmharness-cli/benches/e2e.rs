@@ -109,7 +109,7 @@ fn main() {
     let cpu = |v: &[Took]| median(v.iter().map(|t| t.cpu).collect());
     println!("## End-to-end bisect step after a change in mm/vma.c, sanitizers on in both (median of {REPEAT})\n");
     println!("| step | wall | CPU (user + sys) |\n|---|---|---|");
-    let label = "`mmharness bisect-run --e2e`, MMHARNESS_SANITIZE=1 (unit -O0 -g, ASan+UBSan), support library cached";
+    let label = "`mmharness bisect-run --e2e`, MMHARNESS_SANITIZE=1 (unit -O0 -g1, ASan with outlined checks + UBSan), support library cached, runs two at a time";
     println!("| {label} | {:.3} s | {:.3} s |", wall(&e2e).as_secs_f64(), cpu(&e2e).as_secs_f64());
     let label = "`touch mm/vma.c && make -j2 && ./vma` (tools/testing/vma: -g -Og, ASan+UBSan)";
     println!("| {label} | {:.3} s | {:.3} s |", wall(&vma).as_secs_f64(), cpu(&vma).as_secs_f64());

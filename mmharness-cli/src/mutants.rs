@@ -262,7 +262,9 @@ fn judge_one(tree: &Tree, read: &[PathBuf], m: &Mutant, judge_by: &Judge, saniti
     let opts = Options::runner_only(cache_dir()).sanitized(sanitize);
     // Only a failure the mutation can cause is "not viable"; the rest is the tool's.
     let not_viable = |e: BuildError| match e {
-        e @ (BuildError::Compile { .. } | BuildError::Extract(_)) => Ok(Verdict::NotViable { error: first_error(&e) }),
+        e @ (BuildError::Compile { .. } | BuildError::Extract(_) | BuildError::NotApplicable(_)) => {
+            Ok(Verdict::NotViable { error: first_error(&e) })
+        }
         e => Err(e.into()),
     };
     match judge_by {
