@@ -205,7 +205,8 @@ pub fn differences(before: &[E2eRow], after: &[E2eRow]) -> Vec<String> {
         None => "absent".to_string(),
         Some(r) => {
             let got = r.got.as_ref().map_or(String::new(), |o| {
-                format!(" (ret {} map_count {} mapped {} vmas {:x?})", o.ret, o.map_count, o.mapped_calls, o.vmas)
+                let (ret, count, mapped) = (o.ret, o.map_count, o.mapped_calls);
+                format!(" (ret {ret} map_count {count} mapped {mapped} vmas {:x?} rmap {:?})", o.vmas, o.rmap.depths)
             });
             let verdict = match &r.verdict {
                 Verdict::Pass => "as the catalogue expects",
