@@ -285,8 +285,11 @@ fn judge_one(tree: &Tree, read: &[PathBuf], m: &Mutant, judge_by: &Judge, saniti
                 Ok(a) => a,
                 Err(e) => return not_viable(e),
             };
+            let failed = e2e_suite::run(&art, filters).into_iter().find(|r| r.failed());
+            // Some 5 MB each, and no other run will want a mutant's runner.
+            mmharness_build::cache::discard(&cache_dir(), &art.dir);
             // A crash or a refused layout is the mutant noticed, as a difference is.
-            if let Some(r) = e2e_suite::run(&art, filters).into_iter().find(|r| r.failed()) {
+            if let Some(r) = failed {
                 return Ok(Verdict::Caught { how: serde_json::to_string(&r.verdict)?, entry: r.name });
             }
         }
