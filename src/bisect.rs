@@ -57,6 +57,7 @@ fn build_error(e: BuildError) -> Verdict {
         BuildError::Extract(_) | BuildError::Compile { .. } | BuildError::Bindgen { .. } => {
             Verdict::skip(format!("this revision cannot be built: {e}"))
         }
+        BuildError::NotApplicable(_) => Verdict::skip(format!("this revision cannot be judged: {e}")),
         BuildError::NoLiburcu | BuildError::NoLibclang | BuildError::Toolchain { .. } | BuildError::Io { .. } => {
             Verdict::tool(e.to_string())
         }
@@ -146,16 +147,20 @@ pub fn bisect_run_e2e(tree: &Path, filters: &[String], cache: &Path, sanitize: b
         Ok(a) => a,
         Err(e) => return build_error(e),
     };
-    let rows = e2e_suite::run(&art.runner(), filters);
+    let rows = e2e_suite::run(&art, filters);
     if rows.is_empty() {
         return Verdict::tool(format!(
             "no end-to-end entry or kernel VMA test's name contains any of {filters:?}: see `mmharness table --e2e`"
         ));
     }
     let version = &art.manifest.kernel_version;
-    let failed: Vec<&str> = rows.iter().filter(|r| !r.passed()).map(|r| r.name.as_str()).collect();
+    let failed: Vec<&str> = rows.iter().filter(|r| r.failed()).map(|r| r.name.as_str()).collect();
+    let judged = rows.iter().filter(|r| r.passed()).count();
+    if judged == 0 {
+        return Verdict::skip(format!("no selected end-to-end row applies to Linux {version}"));
+    }
     if failed.is_empty() {
-        let reason = format!("good: Linux {version}: {} end-to-end rows as expected", rows.len());
+        let reason = format!("good: Linux {version}: {judged} end-to-end rows as expected");
         return Verdict { code: GOOD, reason, rows: Vec::new() };
     }
     let reason = format!("bad: Linux {version}: {}\n{}", failed.join("; "), e2e_suite::terminal(version, &rows));

@@ -2,10 +2,14 @@
 //! contain a filter) and the kernel's own tools/testing/vma tests, in one
 //! end-to-end runner, each a row with its own name; as a table, KTAP or JSON.
 
-use crate::e2e_catalogue::e2e_catalogue;
+use crate::catalogue::applicable;
+use crate::e2e_catalogue::{e2e_catalogue, E2eEntry};
 use crate::mapping::{self, MappingOutcome};
+use mmharness_build::e2e::E2eArtifact;
 use serde::Serialize;
 use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "verdict", rename_all = "snake_case")]
@@ -23,6 +27,10 @@ pub enum Verdict {
     Error {
         message: String,
     },
+    /// The tree cannot express the entry, or the mode does not apply to it.
+    NotApplicable {
+        reason: String,
+    },
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -38,30 +46,79 @@ impl E2eRow {
     pub fn passed(&self) -> bool {
         self.verdict == Verdict::Pass
     }
+
+    /// Not as the catalogue expects: a difference, a crash or an error.
+    pub fn failed(&self) -> bool {
+        !matches!(self.verdict, Verdict::Pass | Verdict::NotApplicable { .. })
+    }
 }
 
 fn selected(name: &str, filters: &[String]) -> bool {
     filters.is_empty() || filters.iter().any(|f| name.contains(f.as_str()))
 }
 
-/// Runs the selected entries and kernel tests in the runner at `runner`.
-pub fn run(runner: &Path, filters: &[String]) -> Vec<E2eRow> {
-    let mut rows = Vec::new();
-    for e in e2e_catalogue().into_iter().filter(|e| selected(e.name, filters)) {
-        let name = format!("e2e::{}", e.name);
-        rows.push(match mapping::run(runner, &e.mapping) {
-            Ok(got) => {
-                let verdict = match e.expected.check(&got) {
-                    Ok(()) => Verdict::Pass,
-                    Err(d) => Verdict::Fail { differences: format!("{d}\nwhy: {}", e.why) },
-                };
-                E2eRow { name, verdict, got: Some(got) }
-            }
-            Err(err) => not_run(name, err),
-        });
+/// Runs the selected entries and kernel tests in the artifact's runner; an
+/// entry needing what the tree lacks is not applicable, with what it lacks.
+/// Two runner processes at a time, the kernel's tests first (the longest),
+/// rows in catalogue order then the kernel's.
+pub fn run(art: &E2eArtifact, filters: &[String]) -> Vec<E2eRow> {
+    let runner = art.runner();
+    let entries: Vec<E2eEntry> = e2e_catalogue().into_iter().filter(|e| selected(e.name, filters)).collect();
+    let jobs: Vec<Option<&E2eEntry>> = std::iter::once(None).chain(entries.iter().map(Some)).collect();
+    let mut done = two_at_a_time(&jobs, |job| match job {
+        None => kernel_rows(&runner, filters),
+        Some(e) => vec![entry_row(art, &runner, e)],
+    });
+    let kernel = done.remove(0);
+    done.into_iter().flatten().chain(kernel).collect()
+}
+
+fn entry_row(art: &E2eArtifact, runner: &Path, e: &E2eEntry) -> E2eRow {
+    let name = format!("e2e::{}", e.name);
+    if let Err(reason) = applicable(e.requires, &art.manifest.capabilities) {
+        return E2eRow { name, verdict: Verdict::NotApplicable { reason }, got: None };
     }
-    rows.extend(kernel_rows(runner, filters));
-    rows
+    match mapping::run(runner, &e.mapping) {
+        Ok(got) => {
+            let verdict = match e.expected.check(&got) {
+                Ok(()) => Verdict::Pass,
+                Err(d) => Verdict::Fail { differences: format!("{d}\nwhy: {}", e.why) },
+            };
+            E2eRow { name, verdict, got: Some(got) }
+        }
+        Err(err) => not_run(name, err),
+    }
+}
+
+/// `f` of each job, on two threads (each job waits on a process), in order.
+fn two_at_a_time<J: Sync, T: Send>(jobs: &[J], f: impl Fn(&J) -> T + Sync) -> Vec<T> {
+    let next = AtomicUsize::new(0);
+    let out: Mutex<Vec<Option<T>>> = Mutex::new(jobs.iter().map(|_| None).collect());
+    std::thread::scope(|s| {
+        for _ in 0..2 {
+            s.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(job) = jobs.get(i) else { break };
+                let done = f(job);
+                out.lock().expect("no job panics holding it")[i] = Some(done);
+            });
+        }
+    });
+    out.into_inner().expect("the threads are done").into_iter().map(|t| t.expect("every job ran")).collect()
+}
+
+/// The selected entries' rows on a tree the mode does not apply to: each
+/// not applicable, with the reason read from the tree.
+pub fn not_applicable(reason: &str, filters: &[String]) -> Vec<E2eRow> {
+    e2e_catalogue()
+        .into_iter()
+        .filter(|e| selected(e.name, filters))
+        .map(|e| E2eRow {
+            name: format!("e2e::{}", e.name),
+            verdict: Verdict::NotApplicable { reason: format!("not applicable: {reason}") },
+            got: None,
+        })
+        .collect()
 }
 
 /// A row that ran to no outcome: a crash of the kernel code is a finding,
@@ -103,19 +160,23 @@ pub fn terminal(kernel_version: &str, rows: &[E2eRow]) -> String {
             Verdict::Fail { .. } => "FAIL",
             Verdict::Crash { .. } => "CRASH",
             Verdict::Error { .. } => "ERROR",
+            Verdict::NotApplicable { .. } => "n/a",
         };
         let got = r.got.as_ref().map_or(String::new(), |o| {
-            format!("  ret {} map_count {} mapped {} rmap max {}", o.ret, o.map_count, o.mapped_calls, o.rmap.max)
+            format!("  ret {} map_count {} mapped {} rmap {:?}", o.ret, o.map_count, o.mapped_calls, o.rmap.depths)
         });
         out.push_str(&format!("{verdict:5} {}{got}\n", r.name));
-        if let Verdict::Fail { differences: d } | Verdict::Crash { report: d } | Verdict::Error { message: d } =
-            &r.verdict
+        if let Verdict::Fail { differences: d }
+        | Verdict::Crash { report: d }
+        | Verdict::Error { message: d }
+        | Verdict::NotApplicable { reason: d } = &r.verdict
         {
             out.extend(d.lines().map(|l| format!("      {l}\n")));
         }
     }
     let passed = rows.iter().filter(|r| r.passed()).count();
-    out.push_str(&format!("{passed} of {} passed\n", rows.len()));
+    let na = rows.iter().filter(|r| matches!(r.verdict, Verdict::NotApplicable { .. })).count();
+    out.push_str(&format!("{passed} of {} passed, {na} not applicable\n", rows.len()));
     out
 }
 
@@ -128,7 +189,11 @@ pub fn ktap(rows: &[E2eRow]) -> String {
         {
             out.extend(d.lines().map(|l| format!("# {l}\n")));
         }
-        out.push_str(&format!("{} {} {}\n", if r.passed() { "ok" } else { "not ok" }, i + 1, r.name));
+        let skip = match &r.verdict {
+            Verdict::NotApplicable { reason } => format!(" # SKIP {reason}"),
+            _ => String::new(),
+        };
+        out.push_str(&format!("{} {} {}{skip}\n", if r.failed() { "not ok" } else { "ok" }, i + 1, r.name));
     }
     out
 }
@@ -140,9 +205,14 @@ pub fn differences(before: &[E2eRow], after: &[E2eRow]) -> Vec<String> {
         None => "absent".to_string(),
         Some(r) => {
             let got = r.got.as_ref().map_or(String::new(), |o| {
-                format!(" (ret {} map_count {} mapped {} vmas {:x?})", o.ret, o.map_count, o.mapped_calls, o.vmas)
+                let (ret, count, mapped) = (o.ret, o.map_count, o.mapped_calls);
+                format!(" (ret {ret} map_count {count} mapped {mapped} vmas {:x?} rmap {:?})", o.vmas, o.rmap.depths)
             });
-            let verdict = if r.passed() { "as the catalogue expects" } else { "NOT as the catalogue expects" };
+            let verdict = match &r.verdict {
+                Verdict::Pass => "as the catalogue expects",
+                Verdict::NotApplicable { .. } => "not applicable",
+                _ => "NOT as the catalogue expects",
+            };
             format!("{verdict}{got}")
         }
     };

@@ -83,6 +83,9 @@ pub struct Mapping {
     pub hide_from_rmap: bool,
     /// A leaf's result on its `nth` call (0: every call).
     pub inject: Vec<(Leaf, i32, u32)>,
+    /// The file's mapping denies writable mappings before the call, as a
+    /// sealed memfd's does.
+    pub deny_write: bool,
 }
 
 impl Mapping {
@@ -96,6 +99,7 @@ impl Mapping {
             remap_overshoot: 0,
             hide_from_rmap: false,
             inject: Vec::new(),
+            deny_write: false,
         }
     }
 
@@ -127,6 +131,9 @@ impl Mapping {
             };
             s.push_str(&format!("inject {leaf} {ret} {nth}\n"));
         }
+        if self.deny_write {
+            s.push_str("deny_write\n");
+        }
         s
     }
 }
@@ -141,14 +148,38 @@ pub struct Vma {
     pub file: bool,
 }
 
-/// The rmap lock's depth over the call: deepest, lowest, at the end, and
-/// how many times it was taken while held.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+/// The rmap lock over the call: its depth after each take and each
+/// release, in order (`[1, 0]`: taken once, released once).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Rmap {
-    pub max: i32,
-    pub min: i32,
-    pub end: i32,
-    pub nested: i32,
+    pub depths: Vec<i32>,
+}
+
+impl Rmap {
+    pub fn of(depths: &[i32]) -> Self {
+        Self { depths: depths.to_vec() }
+    }
+
+    pub fn max(&self) -> i32 {
+        self.depths.iter().copied().max().unwrap_or(0)
+    }
+
+    /// What breaks "never nested, always balanced", event by event: a take
+    /// while held, a release when not held, the lock held at the end.
+    pub fn problems(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for (i, &d) in self.depths.iter().enumerate() {
+            if d > 1 {
+                out.push(format!("event {i}: taken while held (depth {d})"));
+            } else if d < 0 {
+                out.push(format!("event {i}: released when not held (depth {d})"));
+            }
+        }
+        if let Some(&d @ 1..) = self.depths.last() {
+            out.push(format!("held at the end of the call (depth {d})"));
+        }
+        out
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -196,12 +227,15 @@ pub fn decode(text: &str) -> Result<MappingOutcome, E2eError> {
                     (field(&w, 1, line)?, field(&w, 2, line)?, field(&w, 3, line)?)
             }
             "rmap" => {
-                o.rmap = Rmap {
-                    max: field(&w, 1, line)?,
-                    min: field(&w, 2, line)?,
-                    end: field(&w, 3, line)?,
-                    nested: field(&w, 4, line)?,
+                let events: usize = field(&w, 1, line)?;
+                let depths = (2..w.len()).map(|i| field(&w, i, line)).collect::<Result<Vec<i32>, _>>()?;
+                if depths.len() != events {
+                    return Err(E2eError::Unreadable(format!(
+                        "{line:?}: {events} rmap lock events, {} recorded: raise MMH_RMAP_EVENTS in csrc/e2e.c",
+                        depths.len()
+                    )));
                 }
+                o.rmap = Rmap { depths }
             }
             "vma" => o.vmas.push(Vma {
                 start: field(&w, 1, line)?,
@@ -270,6 +304,14 @@ mod tests {
     use super::*;
 
     #[test]
+    fn rmap_problems_name_the_event() {
+        assert!(Rmap::of(&[1, 0, 1, 0]).problems().is_empty());
+        assert_eq!(Rmap::of(&[1, 2, 1, 0]).problems(), vec!["event 1: taken while held (depth 2)"]);
+        assert_eq!(Rmap::of(&[-1]).problems(), vec!["event 0: released when not held (depth -1)"]);
+        assert_eq!(Rmap::of(&[1]).problems(), vec!["held at the end of the call (depth 1)"]);
+    }
+
+    #[test]
     fn a_scenario_encodes_as_mapping_h_says() {
         let m = Mapping::new(
             vec![Map::file(1024, 2, SHARED_RW, Action::Nothing)],
@@ -284,11 +326,13 @@ mod tests {
 
     #[test]
     fn an_outcome_decodes_and_an_unknown_line_is_an_error() {
-        let o = decode("ret -11\ncalls 1 0 1\nrmap 1 0 0 0\nmap_count 1\nvma 4096 8192 187 1 1\nend\n").unwrap();
+        let o = decode("ret -11\ncalls 1 0 1\nrmap 2 1 0\nmap_count 1\nvma 4096 8192 187 1 1\nend\n").unwrap();
+        assert_eq!(o.rmap, Rmap::of(&[1, 0]));
         assert_eq!(o.ret, -11);
         assert_eq!((o.remap_calls, o.mapped_calls, o.munmap_calls), (1, 0, 1));
         assert_eq!(o.vmas, vec![Vma { start: 4096, end: 8192, flags: 187, pgoff: 1, file: true }]);
         assert!(matches!(decode("bogus 1\nend\n"), Err(E2eError::Unreadable(l)) if l == "bogus 1"));
+        assert!(matches!(decode("rmap 3 1 0\nend\n"), Err(E2eError::Unreadable(_))));
         assert!(matches!(decode("layout_failed 1 -12\nend\n"), Err(E2eError::LayoutFailed { index: 1, ret: -12 })));
     }
 }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * The end-to-end driver: runs a mapping scenario (include/mapping.h)
- * through the tree's own __mmap_region(), maple tree and do_munmap(), with
+ * through the tree's own mmap_region(), maple tree and do_munmap(), with
  * the extracted mmap_action code in place of tools/testing/vma's stubs, and
  * runs tools/testing/vma's own tests by name. It comes last in the
  * end-to-end unit, after driver.c (whose leaves and per-thread state it
@@ -9,27 +9,35 @@
  */
 #include <unistd.h>
 
+/* More rmap lock events than this in one call is an unreadable outcome. */
+#define MMH_RMAP_EVENTS 64
+
 static _Thread_local struct {
 	const struct mmh_mapping *m;
 	/* The mapping being made: the call, or one of the layout. */
 	const struct mmh_map *map;
-	int depth, max, min, nested;
+	/* The rmap lock's depth after each take and release, over the call. */
+	int depth, events, depths[MMH_RMAP_EVENTS];
 } mmh_e2e;
+
+static void mmh_e2e_rmap(int change)
+{
+	mmh_e2e.depth += change;
+	if (mmh_e2e.events < MMH_RMAP_EVENTS)
+		mmh_e2e.depths[mmh_e2e.events] = mmh_e2e.depth;
+	mmh_e2e.events++;
+}
 
 void i_mmap_lock_write(struct address_space *mapping)
 {
 	mmh_event(MMH_EV_RMAP_LOCK, 0, (uintptr_t)mapping, 0, 0, 0);
-	if (mmh_e2e.depth > 0)
-		mmh_e2e.nested++;
-	if (++mmh_e2e.depth > mmh_e2e.max)
-		mmh_e2e.max = mmh_e2e.depth;
+	mmh_e2e_rmap(1);
 }
 
 void mmh_e2e_rmap_unlock(struct address_space *mapping)
 {
 	mmh_leaf_rmap_unlock(mapping);
-	if (--mmh_e2e.depth < mmh_e2e.min)
-		mmh_e2e.min = mmh_e2e.depth;
+	mmh_e2e_rmap(-1);
 }
 
 /* The do_munmap leaf: the injection first, then the tree's own do_munmap(). */
@@ -69,14 +77,25 @@ static struct file mmh_e2e_file = {
 	.f_op = &mmh_e2e_fops,
 };
 
+/*
+ * Through mmap_region(), as do_mmap() calls it: its MDWE, arch and
+ * writable-file checks, then __mmap_region(). Its flags are the legacy
+ * word where the tree's mmap_region() takes vm_flags_t (e2e.rs reads it).
+ */
 static long mmh_e2e_map(const struct mmh_map *map)
 {
+	struct file *file = map->file ? &mmh_e2e_file : NULL;
+	unsigned long len = map->end - map->start;
+
+	mmh_e2e.map = map;
+#ifdef MMH_MMAP_REGION_VM_FLAGS
+	return (long)mmap_region(file, map->start, len, map->flags, map->pgoff, NULL);
+#else
 	vma_flags_t flags = {};
 
 	flags.__vma_flags[0] = map->flags;
-	mmh_e2e.map = map;
-	return (long)__mmap_region(map->file ? &mmh_e2e_file : NULL, map->start, map->end - map->start, flags,
-				   map->pgoff, NULL);
+	return (long)mmap_region(file, map->start, len, flags, map->pgoff, NULL);
+#endif
 }
 
 static void mmh_e2e_print_tree(FILE *out, struct mm_struct *mm)
@@ -116,13 +135,18 @@ static void mmh_e2e_run(const struct mmh_mapping *m, FILE *out)
 		}
 	}
 	mmh_end();
-	mmh_e2e.depth = mmh_e2e.max = mmh_e2e.min = mmh_e2e.nested = 0;
+	if (m->deny_write)
+		atomic_set(&mmh_e2e_address_space.i_mmap_writable, -1);
+	mmh_e2e.depth = mmh_e2e.events = 0;
 	mmh_begin(&m->s, &o, &mm, NULL);
 	ret = mmh_e2e_map(&m->call);
 	fprintf(out, "ret %ld\ncalls %u %u %u\n", ret, mmh_state.remap_calls, mmh_state.mapped_calls,
 		mmh_state.munmap_calls);
 	mmh_end();
-	fprintf(out, "rmap %d %d %d %d\n", mmh_e2e.max, mmh_e2e.min, mmh_e2e.depth, mmh_e2e.nested);
+	fprintf(out, "rmap %d", mmh_e2e.events);
+	for (i = 0; i < (unsigned int)mmh_e2e.events && i < MMH_RMAP_EVENTS; i++)
+		fprintf(out, " %d", mmh_e2e.depths[i]);
+	fputc('\n', out);
 	for (i = 0; i < o.n_warns && i < MMH_MAX_WARNS; i++)
 		fprintf(out, "warn %s %u %s\n", o.warns[i].file, o.warns[i].line, o.warns[i].expr);
 	mmh_e2e_print_tree(out, &mm);
@@ -171,6 +195,8 @@ static int mmh_e2e_read(FILE *in, struct mmh_mapping *m)
 			m->n_layout++;
 		else if (mmh_e2e_parse_map(line, "call", &m->call))
 			continue;
+		else if (!strcmp(line, "deny_write\n"))
+			m->deny_write = 1;
 		else if (sscanf(line, "hook %d %d %d %lu %d", &vm_ops, &m->s.mmap_prepare_ret, &m->s.error_override,
 				&m->remap_overshoot, &hide) == 5) {
 			m->s.vm_ops = (uint8_t)vm_ops;

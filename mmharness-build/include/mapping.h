@@ -17,13 +17,18 @@
  *                                           size, HIDE 1 to hide the VMA from
  *                                           rmap until the action completes
  *   inject LEAF RET NTH                     LEAF: remap, mapped or munmap
+ *   deny_write                              the file's mapping denies writable
+ *                                           mappings before the call (its
+ *                                           i_mmap_writable -1, as
+ *                                           mapping_deny_writable() leaves it)
  * FLAGS is the legacy VM_* word; FILE is 0 (anonymous) or 1 (the scenario's
  * file, whose .mmap_prepare sets ACTION, a raw enum mmap_action_type, over
  * the whole range, pfn = PGOFF); VM_OPS as enum mmh_vm_ops.
  *
  * Out: `ret N`, `map_count N`, a `vma START END FLAGS PGOFF FILE` line per
  * VMA in the maple tree in address order, `calls REMAP MAPPED MUNMAP`,
- * `rmap MAX MIN FINAL NESTED` (the rmap lock depth over the call),
+ * `rmap N DEPTH...` (N takes and releases of the rmap lock over the call,
+ * and its depth after each, in order),
  * `warn FILE LINE EXPR` per WARN, then `end`; or `layout_failed I RET`
  * and `end` when the I-th `map` line could not be laid out.
  *
@@ -47,6 +52,8 @@ struct mmh_mapping {
 	struct mmh_map call;
 	/* Bytes the call's remap reaches past its range. */
 	unsigned long remap_overshoot;
+	/* The file's mapping denies writable mappings before the call. */
+	int deny_write;
 	/* The action, the injections and the hook's choices, as the driver takes them. */
 	struct mmh_scenario s;
 };

@@ -32,6 +32,9 @@ pub enum BuildError {
     Bindgen { tree: PathBuf, message: String },
     #[error("{context}: {source}")]
     Io { context: String, source: std::io::Error },
+    /// The end-to-end mode does not apply to this tree, and why (read from it).
+    #[error("the end-to-end mode does not apply: {0}")]
+    NotApplicable(String),
 }
 
 impl BuildError {

@@ -155,7 +155,7 @@ fn probe_headers(tree: &Tree, work: &Path, flags: &[String]) -> Result<Headers, 
 }
 
 /// The tree's files named in a make-style dependency file.
-fn deps_read(deps: &str, root: &Path) -> Vec<PathBuf> {
+pub(crate) fn deps_read(deps: &str, root: &Path) -> Vec<PathBuf> {
     deps.replace("\\\n", " ")
         .split_whitespace()
         .filter(|w| !w.ends_with(':'))

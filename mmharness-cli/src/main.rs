@@ -34,7 +34,8 @@ const EXAMPLES: &str = "Examples:
 
 Scope: the mmap_action code of mm/util.c and the helpers it calls. Behaviour decided in mm/vma.c \
 (whether mapped() runs when a new mapping merges; where the rmap lock was released before 7.1) is \
-out of scope until __mmap_region is linked through tools/testing/vma's own build.";
+judged by --e2e (table, diff, review, bisect-run, mutants): __mmap_region, the maple tree and \
+tools/testing/vma's own tests in one program.";
 
 #[derive(Parser)]
 #[command(name = "mmharness", version, about = "Runs the Linux kernel's real mmap_action code in userland", after_help = EXAMPLES)]
@@ -108,6 +109,9 @@ no compiler, a killed or silent compiler, a full disk, an unreadable cache, a pa
         /// Machine-readable output.
         #[arg(long)]
         json: bool,
+        /// Compare the end-to-end rows (the mapping through mm/vma.c, and tools/testing/vma's own tests).
+        #[arg(long)]
+        e2e: bool,
         #[command(flatten)]
         select: Select,
     },
@@ -169,6 +173,9 @@ no compiler, a killed or silent compiler, a full disk, an unreadable cache, a pa
         /// The least share of mutants caught, in percent, for exit 0.
         #[arg(long, value_name = "PERCENT")]
         fail_under: Option<f64>,
+        /// Judge by the end-to-end rows (filters select them), and mutate mm/vma.c's mapping path and do_munmap too.
+        #[arg(long)]
+        e2e: bool,
     },
     /// The catalogue: each scenario's name, what decides it, and what a tree needs to run it.
     List {
@@ -305,18 +312,17 @@ fn table(
 }
 
 /// The end-to-end table; false when a row differs from the catalogue.
-fn e2e_table(kernel: Option<PathBuf>, json: bool, ktap: bool, sanitize: bool) -> Result<bool> {
-    let opts = artifact::Options::runner_only(cache_dir()).sanitized(sanitize);
-    let art = mmharness_build::e2e::build(&tree(kernel)?, &opts)?;
-    let rows = e2e_suite::run(&art.runner(), &[]);
+fn e2e_table(kernel: Option<PathBuf>, json: bool, ktap: bool, filters: &[String], sanitize: bool) -> Result<bool> {
+    let tree = tree(kernel)?;
+    let rows = e2e_rows(&tree, filters, sanitize)?;
     if json {
-        println!("{}", serde_json::to_string_pretty(&schema::e2e_table(&art.manifest.kernel_version, &rows)?)?);
+        println!("{}", serde_json::to_string_pretty(&schema::e2e_table(&tree.version, &rows)?)?);
     } else if ktap {
         print!("{}", e2e_suite::ktap(&rows));
     } else {
-        print!("{}", e2e_suite::terminal(&art.manifest.kernel_version, &rows));
+        print!("{}", e2e_suite::terminal(&tree.version, &rows));
     }
-    Ok(rows.iter().all(e2e_suite::E2eRow::passed))
+    Ok(!rows.iter().any(e2e_suite::E2eRow::failed))
 }
 
 /// `git bisect run` reads any exit code from 1 to 127 but 125 as *bad*: every
@@ -375,30 +381,59 @@ fn diff(a: PathBuf, b: PathBuf, json: bool, entries: &[Entry], sanitize: bool) -
     })())
 }
 
-/// The end-to-end rows before and after a patch; false when the patched
-/// tree has a row the catalogue does not expect.
-fn e2e_review(patch: PathBuf, kernel: Option<PathBuf>, json: bool, sanitize: bool) -> Result<bool> {
-    let tree = tree(kernel)?;
-    let read = Plan::new(&tree, &cache_dir(), sanitize)?.inputs();
-    let (overlay, applied) = review::apply(&tree.root, &review::read(&patch)?, &read)?;
+/// The end-to-end rows of a tree: the entries and kernel VMA tests whose
+/// names contain a filter (all without one); a filter that names none is
+/// the user's error.
+fn e2e_rows(tree: &Tree, filters: &[String], sanitize: bool) -> Result<Vec<e2e_suite::E2eRow>> {
     let opts = artifact::Options::runner_only(cache_dir()).sanitized(sanitize);
-    let rows = |t: &Tree| -> Result<Vec<e2e_suite::E2eRow>> {
-        Ok(e2e_suite::run(&mmharness_build::e2e::build(t, &opts)?.runner(), &[]))
+    let rows = match mmharness_build::e2e::build(tree, &opts) {
+        Ok(art) => e2e_suite::run(&art, filters),
+        Err(mmharness_build::BuildError::NotApplicable(reason)) => e2e_suite::not_applicable(&reason, filters),
+        Err(e) => return Err(e.into()),
     };
-    let (mut before, mut after) = (rows(&tree)?, rows(&Tree::open(overlay.path())?)?);
-    if matches!(applied, review::Applied::Reverted { .. }) {
-        std::mem::swap(&mut before, &mut after);
+    if let Some(f) = filters.iter().find(|f| !rows.iter().any(|r| r.name.contains(f.as_str()))) {
+        bail!("-k/--filter {f:?} names no end-to-end row: `mmharness table --e2e` prints their names");
     }
-    let changes = e2e_suite::differences(&before, &after);
+    Ok(rows)
+}
+
+/// The end-to-end rows that differ between `before` and `after`, printed;
+/// true when one does.
+fn e2e_changes(before: &[e2e_suite::E2eRow], after: &[e2e_suite::E2eRow], json: bool) -> Result<bool> {
+    let changes = e2e_suite::differences(before, after);
     if json {
         let doc = schema::document(serde_json::json!({ "changes": changes, "after": after }));
         println!("{}", serde_json::to_string_pretty(&doc)?);
     } else if changes.is_empty() {
-        println!("the patch changes no end-to-end row ({} rows)", after.len());
+        println!("no end-to-end row differs ({} rows)", after.len());
     } else {
         changes.iter().for_each(|c| println!("{c}"));
     }
-    Ok(after.iter().all(e2e_suite::E2eRow::passed))
+    Ok(!changes.is_empty())
+}
+
+/// `diff --e2e`: the end-to-end rows of two trees.
+fn e2e_diff(a: PathBuf, b: PathBuf, json: bool, filters: &[String], sanitize: bool) -> ! {
+    exit_like_diff((|| {
+        let rows = |p: &PathBuf| e2e_rows(&Tree::open(p)?, filters, sanitize);
+        let (before, after) = (rows(&a)?, rows(&b)?);
+        e2e_changes(&before, &after, json)
+    })())
+}
+
+/// `review --e2e`: the end-to-end rows before and after a patch.
+fn e2e_review(patch: PathBuf, kernel: Option<PathBuf>, json: bool, filters: &[String], sanitize: bool) -> ! {
+    exit_like_diff((|| {
+        let tree = tree(kernel)?;
+        let read = Plan::new(&tree, &cache_dir(), sanitize)?.inputs();
+        let (overlay, applied) = review::apply(&tree.root, &review::read(&patch)?, &read)?;
+        let (mut before, mut after) =
+            (e2e_rows(&tree, filters, sanitize)?, e2e_rows(&Tree::open(overlay.path())?, filters, sanitize)?);
+        if matches!(applied, review::Applied::Reverted { .. }) {
+            std::mem::swap(&mut before, &mut after);
+        }
+        e2e_changes(&before, &after, json)
+    })())
 }
 
 /// The changed lines of the in-scope files between the two sides, placed
@@ -592,7 +627,7 @@ fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Table { kernel, json, ktap, e2e, select, failed, wide } => {
             let passed = if e2e {
-                e2e_table(kernel, json, ktap, sanitize)?
+                e2e_table(kernel, json, ktap, &select.filters, sanitize)?
             } else {
                 table(kernel, json, ktap, table_layout(failed, wide), &select.entries()?, sanitize)?
             };
@@ -601,14 +636,20 @@ fn run(cli: Cli) -> Result<()> {
             }
         }
         Command::BisectRun { tries, filters, e2e } => bisect_run(tries, &filters, e2e, sanitize),
-        Command::Diff { tree_a, tree_b, json, select } => diff(tree_a, tree_b, json, &select.entries()?, sanitize)?,
+        Command::Diff { tree_a, tree_b, json, e2e: true, select } => {
+            e2e_diff(tree_a, tree_b, json, &select.filters, sanitize)
+        }
+        Command::Diff { tree_a, tree_b, json, e2e: false, select } => {
+            diff(tree_a, tree_b, json, &select.entries()?, sanitize)?
+        }
         Command::Review { patch, kernel, json, e2e: false, coverage, select } => {
             review(patch, kernel, json, coverage, &select.entries()?, sanitize)?
         }
-        Command::Review { patch, kernel, json, e2e: true, .. } => {
-            if !e2e_review(patch, kernel, json, sanitize)? {
-                std::process::exit(1);
-            }
+        Command::Review { e2e: true, coverage: true, .. } => {
+            bail!("--coverage measures the catalogue's artifact, not the end-to-end one: leave out --e2e or --coverage")
+        }
+        Command::Review { patch, kernel, json, e2e: true, coverage: false, select } => {
+            e2e_review(patch, kernel, json, &select.filters, sanitize)
         }
         Command::List { select, kernel, json } => list(&select.entries()?, kernel, json)?,
         Command::Coverage { kernel, json, select } => {
@@ -630,8 +671,13 @@ fn run(cli: Cli) -> Result<()> {
                 std::process::exit(1);
             }
         }
-        Command::Mutants { kernel, json, select, fail_under } => {
-            if mutants::run(&tree(kernel)?, json, select.entries()?, sanitize)? < fail_under.unwrap_or(0.0) {
+        Command::Mutants { kernel, json, select, fail_under, e2e } => {
+            let judge = if e2e {
+                mutants::Judge::EndToEnd(select.filters)
+            } else {
+                mutants::Judge::Catalogue(select.entries()?)
+            };
+            if mutants::run(&tree(kernel)?, json, judge, sanitize)? < fail_under.unwrap_or(0.0) {
                 std::process::exit(1);
             }
         }

@@ -1,13 +1,16 @@
 //! `mmharness mutants`: a self-check of the catalogue. Each mutant of the
 //! extracted kernel code is built from an overlay of the tree and run
 //! through the catalogue; a mutant no entry notices is a gap in the
-//! catalogue, or a change that makes no difference.
+//! catalogue, or a change that makes no difference. With `--e2e` the
+//! end-to-end rows judge them instead, and mm/vma.c's mapping path and
+//! `do_munmap` are mutated too.
 
 use crate::equivalent;
 use anyhow::{bail, Context, Result};
 use mmharness::catalogue::Entry;
-use mmharness::{Backend, Runner};
+use mmharness::{e2e_suite, Backend, Runner};
 use mmharness_build::artifact::{self, BuildError, Options};
+use mmharness_build::e2e;
 use mmharness_build::mutate::{self, Mutant};
 use mmharness_build::overlay::Overlay;
 use mmharness_build::plan::Plan;
@@ -24,7 +27,7 @@ use std::time::Instant;
 enum Verdict {
     /// The first entry whose expectation failed, and how.
     Caught {
-        entry: &'static str,
+        entry: String,
         how: String,
     },
     Survived,
@@ -46,24 +49,48 @@ struct Row {
     verdict: Verdict,
 }
 
+/// What judges a mutant: catalogue entries in the ordinary runner, or the
+/// end-to-end rows (entries and kernel VMA tests) whose names contain a filter.
+pub enum Judge {
+    Catalogue(Vec<Entry>),
+    EndToEnd(Vec<String>),
+}
+
 /// Builds and runs every mutant of `tree`'s extracted code with the
 /// `selected` entries, prints how many they catch and which survive, and
 /// returns the share caught, in percent.
-pub fn run(tree: &Tree, json: bool, selected: Vec<Entry>, sanitize: bool) -> Result<f64> {
+pub fn run(tree: &Tree, json: bool, judge_by: Judge, sanitize: bool) -> Result<f64> {
     let started = Instant::now();
     let plan = Plan::new(tree, &cache_dir(), sanitize)?;
-    let mutants = mutants_of(&plan);
+    let mut mutants = mutants_of(&plan);
     let read = plan.inputs();
-    let base = artifact::from_plan(plan, &Options::runner_only(cache_dir()).sanitized(sanitize))?;
-    let mut runner = Runner::for_artifact(&base);
-    let caps = runner.capabilities();
-    let entries: Vec<Entry> =
-        selected.into_iter().filter(|e| e.applicable(caps).is_ok() && e.scenario.unmet(caps).is_none()).collect();
-    require_passing(&mut runner, &entries)?;
+    let judge_by = match judge_by {
+        Judge::Catalogue(selected) => {
+            let base = artifact::from_plan(plan, &Options::runner_only(cache_dir()).sanitized(sanitize))?;
+            let mut runner = Runner::for_artifact(&base);
+            let caps = runner.capabilities();
+            let entries: Vec<Entry> = selected
+                .into_iter()
+                .filter(|e| e.applicable(caps).is_ok() && e.scenario.unmet(caps).is_none())
+                .collect();
+            require_passing(&mut runner, &entries)?;
+            Judge::Catalogue(entries)
+        }
+        Judge::EndToEnd(filters) => {
+            drop(plan);
+            mutants.extend(e2e_mutants(tree)?);
+            require_e2e_passing(tree, &filters, sanitize)?;
+            Judge::EndToEnd(filters)
+        }
+    };
+    let entries: Vec<String> = match &judge_by {
+        Judge::Catalogue(entries) => entries.iter().map(|e| e.name.to_string()).collect(),
+        Judge::EndToEnd(filters) => vec![format!("the end-to-end rows (filters {filters:?})")],
+    };
     if !json {
-        eprintln!("{} mutants, {} catalogue entries each, on {} threads", mutants.len(), entries.len(), workers());
+        eprintln!("{} mutants, judged by {} each, on {} threads", mutants.len(), entries.join(", "), workers());
     }
-    let verdicts = judge(tree, &read, &mutants, &entries, sanitize)?;
+    let verdicts = judge(tree, &read, &mutants, &judge_by, sanitize)?;
     let rows: Vec<Row> = mutants
         .into_iter()
         .zip(verdicts)
@@ -91,7 +118,7 @@ pub fn run(tree: &Tree, json: bool, selected: Vec<Entry>, sanitize: bool) -> Res
         let doc = mmharness::json::document(serde_json::json!({
             "tree": tree.root,
             "kernel_version": tree.version,
-            "entries": entries.iter().map(|e| e.name).collect::<Vec<_>>(),
+            "entries": entries,
             "caught": caught,
             "total": total,
             "by_operator": by_operator,
@@ -105,12 +132,7 @@ pub fn run(tree: &Tree, json: bool, selected: Vec<Entry>, sanitize: bool) -> Res
         println!("{}", serde_json::to_string_pretty(&doc)?);
         return Ok(percent);
     }
-    println!(
-        "Linux {} at {}: {} catalogue entries apply, and pass unmutated",
-        tree.version,
-        tree.root.display(),
-        entries.len()
-    );
+    println!("Linux {} at {}: {} apply, and pass unmutated", tree.version, tree.root.display(), entries.join(", "));
     println!("caught {caught}/{total} ({percent:.1}%), {} proved equivalent not counted", equivalents.len());
     for s in &by_operator {
         println!("  {:14}  caught {}/{}  ({} equivalent)", s.operator.name(), s.caught, s.total, s.equivalent);
@@ -194,6 +216,28 @@ fn require_passing(runner: &mut Runner, entries: &[Entry]) -> Result<()> {
     Ok(())
 }
 
+/// The end-to-end rows must pass on the unmutated tree too.
+fn require_e2e_passing(tree: &Tree, filters: &[String], sanitize: bool) -> Result<()> {
+    let art = e2e::build(tree, &Options::runner_only(cache_dir()).sanitized(sanitize))?;
+    let failing: Vec<String> =
+        e2e_suite::run(&art, filters).into_iter().filter(|r| r.failed()).map(|r| r.name).collect();
+    if !failing.is_empty() {
+        bail!("end-to-end rows fail on the unmutated tree, so its mutants would prove nothing: {}", failing.join(", "));
+    }
+    Ok(())
+}
+
+/// The mutants of the code only the end-to-end rows judge (mm/vma.c's
+/// mapping path, `do_munmap`).
+fn e2e_mutants(tree: &Tree) -> Result<Vec<Mutant>> {
+    let mut out = Vec::new();
+    for (file, defs) in e2e::judged_code(tree)? {
+        let defs: Vec<(&str, usize)> = defs.iter().map(|(n, l)| (n.as_str(), *l)).collect();
+        out.extend(mutate::mutants(&file, &defs));
+    }
+    Ok(out)
+}
+
 /// The mutants of every extracted definition, file by file, in line order.
 fn mutants_of(plan: &Plan) -> Vec<Mutant> {
     let places = plan.extract.places();
@@ -217,7 +261,7 @@ fn workers() -> usize {
 }
 
 /// A verdict for each mutant; builds and runners run in parallel.
-fn judge(tree: &Tree, read: &[PathBuf], mutants: &[Mutant], entries: &[Entry], sanitize: bool) -> Result<Vec<Verdict>> {
+fn judge(tree: &Tree, read: &[PathBuf], mutants: &[Mutant], entries: &Judge, sanitize: bool) -> Result<Vec<Verdict>> {
     let next = AtomicUsize::new(0);
     let done = AtomicUsize::new(0);
     let failed = AtomicBool::new(false);
@@ -246,22 +290,43 @@ fn judge(tree: &Tree, read: &[PathBuf], mutants: &[Mutant], entries: &[Entry], s
 }
 
 /// `read`: what the unmutated build reads, real files in the mutant's overlay.
-fn judge_one(tree: &Tree, read: &[PathBuf], m: &Mutant, entries: &[Entry], sanitize: bool) -> Result<Verdict> {
+fn judge_one(tree: &Tree, read: &[PathBuf], m: &Mutant, judge_by: &Judge, sanitize: bool) -> Result<Verdict> {
     let overlay = Overlay::for_build(&tree.root, &[(m.file.as_str(), m.text.as_str())], &[], read)
         .with_context(|| format!("making an overlay of {} for a mutant", tree.root.display()))?;
-    let built = artifact::build(&Tree::open(overlay.path())?, &Options::runner_only(cache_dir()).sanitized(sanitize));
-    let art = match built {
-        Ok(a) => a,
-        // Only a failure the mutation can cause; the rest is the tool's.
-        Err(e @ (BuildError::Compile { .. } | BuildError::Extract(_))) => {
-            return Ok(Verdict::NotViable { error: first_error(&e) })
+    let mutated = Tree::open(overlay.path())?;
+    let opts = Options::runner_only(cache_dir()).sanitized(sanitize);
+    // Only a failure the mutation can cause is "not viable"; the rest is the tool's.
+    let not_viable = |e: BuildError| match e {
+        e @ (BuildError::Compile { .. } | BuildError::Extract(_) | BuildError::NotApplicable(_)) => {
+            Ok(Verdict::NotViable { error: first_error(&e) })
         }
-        Err(e) => return Err(e.into()),
+        e => Err(e.into()),
     };
-    let mut runner = Runner::for_artifact(&art);
-    for e in entries {
-        if let Err(how) = e.expected.check(&runner.run(&e.scenario)?) {
-            return Ok(Verdict::Caught { entry: e.name, how });
+    match judge_by {
+        Judge::Catalogue(entries) => {
+            let art = match artifact::build(&mutated, &opts) {
+                Ok(a) => a,
+                Err(e) => return not_viable(e),
+            };
+            let mut runner = Runner::for_artifact(&art);
+            for e in entries {
+                if let Err(how) = e.expected.check(&runner.run(&e.scenario)?) {
+                    return Ok(Verdict::Caught { entry: e.name.to_string(), how });
+                }
+            }
+        }
+        Judge::EndToEnd(filters) => {
+            let art = match e2e::build(&mutated, &opts) {
+                Ok(a) => a,
+                Err(e) => return not_viable(e),
+            };
+            let failed = e2e_suite::run(&art, filters).into_iter().find(|r| r.failed());
+            // Some 5 MB each, and no other run will want a mutant's runner.
+            mmharness_build::cache::discard(&cache_dir(), &art.dir);
+            // A crash or a refused layout is the mutant noticed, as a difference is.
+            if let Some(r) = failed {
+                return Ok(Verdict::Caught { how: serde_json::to_string(&r.verdict)?, entry: r.name });
+            }
         }
     }
     Ok(Verdict::Survived)
