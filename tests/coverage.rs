@@ -70,6 +70,7 @@ fn dropping_error_override_changes_a_line_every_unmapping_failure_runs_on_both_s
         "hidden_remap_failure_drops_the_rmap_lock_and_unmaps",
         "failed_unmap_is_ignored_and_the_override_returned",
         "nommu_remap_warns_at_prepare_and_complete_and_fails_with_einval",
+        "nommu_remap_failure_with_override_returns_the_override",
         "devmem_remap_failure_reaches_userspace_as_eagain_and_unmaps",
     ]);
     let at = |side, line| ChangedLine { file: "mm/util.c".into(), side, line };

@@ -247,7 +247,11 @@ fn an_error_says_its_cause_once() {
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(
         stderr(&out),
-        format!("error: creating {}/artifacts: Not a directory (os error 20)\n", not_a_dir.path().display())
+        format!(
+            "error: creating {0}/artifacts: Not a directory (os error 20) (the cache is {0}: MMHARNESS_CACHE, else \
+             $XDG_CACHE_HOME/mmharness or ~/.cache/mmharness; set MMHARNESS_CACHE to a writable directory)\n",
+            not_a_dir.path().display()
+        )
     );
 }
 
