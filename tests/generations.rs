@@ -269,3 +269,24 @@ fn shapes_for_manual_runs() {
         std::mem::forget(shape);
     }
 }
+
+/// A 7.2 tree whose `mmap_action_finish` no longer releases the rmap lock,
+/// its mm/vma.c untouched: nobody releases it, so this is a regression of
+/// the tree, not an older generation's mm/vma.c doing it. The entries on the
+/// rmap lock run there and fail; "decided in mm/vma.c" would hide it.
+#[test]
+fn a_finish_that_forgets_the_rmap_lock_fails_its_entries_rather_than_skipping_them() {
+    let tree = tree_7_2();
+    let util = std::fs::read_to_string(tree.root.join("mm/util.c")).unwrap();
+    let forgot = shapes::rmap_unlock_in_vma_c("mm/util.c", &util);
+    assert_ne!(forgot, util, "mmap_action_finish calls maybe_rmap_unlock_action()");
+    let shape = shapes::Shape {
+        name: "7.2 without the rmap unlock",
+        overlay: mmharness_build::overlay::Overlay::new(&tree.root, &[("mm/util.c", &forgot)]).unwrap(),
+    };
+    let (art, rows) = build_and_run(&shape);
+    assert!(art.manifest.capabilities.rmap_unlock, "nobody releases the lock: the capability stays");
+    let failed: Vec<&str> = with_status(&rows, |s| matches!(s, Status::Fail { .. })).iter().map(|(n, _)| *n).collect();
+    assert!(failed.contains(&"hidden_remap_success_drops_the_rmap_lock"), "{failed:?}");
+    assert!(failed.contains(&"hidden_remap_failure_drops_the_rmap_lock_and_unmaps"), "{failed:?}");
+}

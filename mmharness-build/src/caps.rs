@@ -46,10 +46,12 @@ pub struct Capabilities {
     /// `mm/util.c` has `compat_vma_mmap(file, vma)`, for stacked drivers.
     pub compat_vma_mmap: bool,
     /// The extracted code releases the rmap lock (`i_mmap_unlock_write`);
-    /// before 7.1, mm/vma.c's `call_action_complete` did.
+    /// before 7.1, mm/vma.c's `call_action_complete` did. Also set when
+    /// neither does, so that the scenarios run and show the lock held.
     #[serde(default)]
     pub rmap_unlock: bool,
-    /// The extracted code unmaps a VMA whose action failed (`do_munmap`).
+    /// The extracted code unmaps a VMA whose action failed (`do_munmap`),
+    /// or mm/vma.c does not either (then the scenarios show it).
     #[serde(default)]
     pub unmap_on_error: bool,
     /// `io_remap_pfn_range_prepare` makes an I/O remap a plain one, so
@@ -216,6 +218,8 @@ pub struct Inputs<'a> {
     pub action_types: Option<&'a Definition>,
     pub split_tools_headers: bool,
     pub extract: &'a Extract,
+    /// mm/vma.c, where a tree may complete the action's work instead.
+    pub vma_c: Option<&'a crate::c::File>,
 }
 
 fn field<'a>(d: Option<&'a Definition>, name: &str) -> Option<&'a decl::Field> {
@@ -247,10 +251,22 @@ pub fn detect(i: &Inputs) -> Capabilities {
         nommu_variants: x.definitions.iter().any(|d| d.nommu && d.name == "mmap_action_prepare"),
         devmem: x.mmu("mmap_mem_prepare").is_some(),
         compat_vma_mmap: param_types(x, "compat_vma_mmap").is_some_and(|p| p.len() == 2),
-        rmap_unlock: x.leaves_reached.contains("i_mmap_unlock_write"),
-        unmap_on_error: x.leaves_reached.contains("do_munmap"),
+        rmap_unlock: x.leaves_reached.contains("i_mmap_unlock_write") || !vma_c_does(i.vma_c, "i_mmap_unlock_write"),
+        unmap_on_error: x.leaves_reached.contains("do_munmap") || !vma_c_does(i.vma_c, "do_munmap"),
         io_remap_delegated: delegates_io_remap(x),
     }
+}
+
+/// mm/vma.c's caller of `mmap_action_complete` calls `leaf` itself, as
+/// `call_action_complete` did before 7.1: the extracted code then leaves
+/// that step to mm/vma.c. Where neither does it, the step is done nowhere,
+/// and the capability stays so that its scenarios run and show it.
+fn vma_c_does(vma_c: Option<&crate::c::File>, leaf: &str) -> bool {
+    let Some(f) = vma_c else { return false };
+    f.items.iter().filter_map(|d| d.body_tokens.clone()).any(|body| {
+        let refs = crate::c::items::referenced(&f.lexed, body);
+        refs.contains("mmap_action_complete") && refs.contains(leaf)
+    })
 }
 
 /// The tree's `io_remap_pfn_range_prepare` assigns `MMAP_REMAP_PFN` to the
@@ -330,7 +346,32 @@ struct vm_operations_struct { void (*open)(struct vm_area_struct *vma); };
             action_types: e.as_ref(),
             split_tools_headers: true,
             extract: &x,
+            vma_c: None,
         })
+    }
+
+    /// 7.0's `call_action_complete` releases the rmap lock and unmaps after
+    /// `mmap_action_complete`; 7.3's `__mmap_region` leaves both to it.
+    #[test]
+    fn mm_vma_c_doing_the_step_after_complete_is_read_from_its_caller() {
+        let v7_0 = File::new(
+            "mm/vma.c",
+            "static int call_action_complete(struct mmap_state *map, struct mmap_action *action,\n\
+             \t\tstruct vm_area_struct *vma)\n{\n\tint err = mmap_action_complete(action, vma);\n\
+             \tif (map->hold_file_rmap_lock)\n\t\ti_mmap_unlock_write(vma->vm_file->f_mapping);\n\
+             \tif (err)\n\t\tdo_munmap(current->mm, vma->vm_start, 4096, NULL);\n\treturn err;\n}\n\
+             static void vma_complete(struct vma_prepare *vp)\n{\n\ti_mmap_unlock_write(vp->mapping);\n}\n",
+        )
+        .unwrap();
+        let v7_3 = File::new(
+            "mm/vma.c",
+            "static unsigned long __mmap_region(struct file *file)\n{\n\tint error = mmap_action_complete(vma, a, false);\n\
+             \treturn error;\n}\nstatic void vma_complete(struct vma_prepare *vp)\n{\n\ti_mmap_unlock_write(vp->mapping);\n}\n",
+        )
+        .unwrap();
+        assert!(vma_c_does(Some(&v7_0), "i_mmap_unlock_write") && vma_c_does(Some(&v7_0), "do_munmap"));
+        assert!(!vma_c_does(Some(&v7_3), "i_mmap_unlock_write"), "vma_complete's unlock is another lock's");
+        assert!(!vma_c_does(None, "do_munmap"));
     }
 
     #[test]

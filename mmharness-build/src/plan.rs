@@ -128,8 +128,16 @@ fn read_files(tree: &Tree) -> Result<BTreeMap<&'static str, File>, BuildError> {
         let file = File::new(i.path, &text).map_err(|e| BuildError::Extract(e.into()))?;
         files.insert(i.path, file);
     }
+    // Where mm/vma.c, not the extracted code, releases the rmap lock or
+    // unmaps after an action: read for that evidence, never compiled here.
+    if tree.path(VMA_C).is_file() {
+        let file = File::new(VMA_C, &tree.read(VMA_C)?).map_err(|e| BuildError::Extract(e.into()))?;
+        files.insert(VMA_C, file);
+    }
     Ok(files)
 }
+
+const VMA_C: &str = "mm/vma.c";
 
 /// The prelude without renames, and the helpers the unit ends with,
 /// preprocessed: every header file the unit reads, so that this text and
@@ -203,6 +211,7 @@ fn detect(files: &BTreeMap<&'static str, File>, extract: &Extract) -> (Capabilit
         action_types: types.as_ref(),
         split_tools_headers: files.contains_key("tools/testing/vma/include/dup.h"),
         extract,
+        vma_c: files.get(VMA_C),
     });
     (capabilities, leaves::hook_shims(&[action, vm_ops]))
 }

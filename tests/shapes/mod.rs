@@ -202,6 +202,29 @@ pub fn rmap_unlock_in_vma_c(path: &str, text: &str) -> String {
     apply(text, edits)
 }
 
+/// mm/vma.c's caller of `mmap_action_complete` releases the rmap lock
+/// after it, as `call_action_complete` did before 7.1 (the statement that
+/// `rmap_unlock_in_vma_c` takes out of mm/util.c).
+pub fn rmap_unlock_after_complete(path: &str, text: &str) -> String {
+    let f = lexed(path, text);
+    let l = &f.lexed;
+    let mut edits = Vec::new();
+    for item in f.items.iter().filter(|d| d.is_definition()) {
+        for i in item.body_tokens.clone().into_iter().flatten() {
+            if l.is(i, "mmap_action_complete") && l.is(i + 1, "(") {
+                let end = l.next_code(l.closing(i + 1).unwrap() + 1);
+                assert!(l.is(end, ";"), "{path}: mmap_action_complete() ends a statement");
+                let at = span(&f, end..end + 1).end;
+                let unlock = "\n\t\tif (desc.action.hide_from_rmap_until_complete)\n\t\t\t\
+                              i_mmap_unlock_write(vma->vm_file->f_mapping);";
+                edits.push((at..at, unlock.to_string()));
+            }
+        }
+    }
+    assert!(!edits.is_empty(), "{path}: a call of mmap_action_complete()");
+    apply(text, edits)
+}
+
 /// `vm_operations_struct` loses its `mapped` member, and mm/util.c
 /// `call_vma_mapped()` and its call in `mmap_action_finish`: before 7.1 a
 /// driver learnt of success only through the action's `success_hook`.
@@ -448,6 +471,7 @@ fn files_7_0(tree: &Path) -> Vec<(&'static str, String)> {
         ("include/linux/mm.h", rewritten(tree, "include/linux/mm.h", mm_h)),
         ("mm/vma.h", rewritten(tree, "mm/vma.h", &[desc_vm_flags])),
         ("drivers/char/mem.c", rewritten(tree, "drivers/char/mem.c", &[devmem_error_hook, desc_vm_flags])),
+        ("mm/vma.c", rewritten(tree, "mm/vma.c", &[rmap_unlock_after_complete])),
     ]
 }
 
