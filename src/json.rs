@@ -167,17 +167,7 @@ pub fn e2e_table(kernel_version: &str, rows: &[E2eRow]) -> serde_json::Result<Va
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn manifest() -> Manifest {
-        serde_json::from_value(json!({
-            "tree": "/k", "kernel_version": "7.3.4", "key": "0123456789abcdef",
-            "capabilities": { "error_override": true, "error_hook": false, "success_hook": false, "vm_ops_mapped": true,
-                "prepare_returns_error": true, "complete": "vma_action_compat", "desc_vma_flags": true,
-                "action_types": ["MMAP_NOTHING"], "split_tools_headers": true, "nommu_variants": true, "devmem": true, "compat_vma_mmap": true },
-            "extracted": [], "leaves": [], "flags": [], "compiler": "cc", "warnings": []
-        }))
-        .unwrap()
-    }
+    use crate::report::tests::manifest;
 
     #[test]
     fn the_table_is_versioned_and_names_errnos_with_their_numbers() {

@@ -196,7 +196,7 @@ pub fn ktap(m: &Manifest, rows: &[Row]) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::expect::Expected;
 
@@ -205,7 +205,8 @@ mod tests {
         Row { name, why: "", status, expected: e.clone(), got: Some(e), outcome: None }
     }
 
-    fn manifest() -> Manifest {
+    /// A manifest of 7.3's capabilities, for the JSON tests too.
+    pub(crate) fn manifest() -> Manifest {
         serde_json::from_value(serde_json::json!({
             "tree": "/k", "kernel_version": "7.3.4", "key": "0123456789abcdef",
             "capabilities": { "error_override": true, "error_hook": false, "success_hook": false, "vm_ops_mapped": true,

@@ -265,8 +265,7 @@ pub fn touched(patch: &str) -> Vec<String> {
             let (b, _) = git_path(rest);
             v.extend([a, b].iter().filter_map(|p| strip_side(p)));
         } else if let Some(rest) = l.strip_prefix("--- ").or_else(|| l.strip_prefix("+++ ")) {
-            let (p, _) = git_path(rest.split('\t').next().unwrap_or(rest));
-            v.extend(strip_side(&p));
+            v.extend(side_path(rest));
         }
     }
     v.sort();
@@ -274,10 +273,15 @@ pub fn touched(patch: &str) -> Vec<String> {
     v
 }
 
-/// The file a `+++ ` line names, without its side prefix.
-fn new_side(line: &str) -> Option<String> {
-    let rest = line.strip_prefix("+++ ")?;
+/// The file a `--- ` or `+++ ` line names after its marker, without its
+/// side prefix or the timestamp a tab may bring.
+fn side_path(rest: &str) -> Option<String> {
     strip_side(&git_path(rest.split('\t').next().unwrap_or(rest)).0)
+}
+
+/// The file a `+++ ` line names.
+fn new_side(line: &str) -> Option<String> {
+    side_path(line.strip_prefix("+++ ")?)
 }
 
 /// A hunk header as it is shown: `@@ -3,3 +3,3 @@`.
@@ -512,6 +516,16 @@ pub enum Applied {
     Forward { whitespace_fallback: bool },
     /// The tree already has the patch: before = overlay (reverted), after = tree.
     Reverted { whitespace_fallback: bool },
+}
+
+impl Applied {
+    /// How the overlay's side differs from the tree, in the reader's words.
+    pub fn side(&self) -> &'static str {
+        match self {
+            Applied::Forward { .. } => "with the patch applied",
+            Applied::Reverted { .. } => "with the patch reverted",
+        }
+    }
 }
 
 /// An overlay of `tree` in which the files `patches` touch and the files

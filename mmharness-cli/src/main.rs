@@ -427,8 +427,9 @@ fn e2e_review(patch: PathBuf, kernel: Option<PathBuf>, json: bool, filters: &[St
         let tree = tree(kernel)?;
         let read = Plan::new(&tree, &cache_dir(), sanitize)?.inputs();
         let (overlay, applied) = review::apply(&tree.root, &review::read(&patch)?, &read)?;
-        let (mut before, mut after) =
-            (e2e_rows(&tree, filters, sanitize)?, e2e_rows(&Tree::open(overlay.path())?, filters, sanitize)?);
+        let patched = e2e_rows(&Tree::open(overlay.path())?, filters, sanitize)
+            .map_err(|e| review::on_side(e, overlay.path(), &format!("the tree {}", applied.side())))?;
+        let (mut before, mut after) = (e2e_rows(&tree, filters, sanitize)?, patched);
         if matches!(applied, review::Applied::Reverted { .. }) {
             std::mem::swap(&mut before, &mut after);
         }
@@ -469,10 +470,7 @@ fn review(
         let skipped = review::out_of_scope(&tree.root, &patches, &read);
         let partial = review::partial_tree(&tree.root, &patches);
         let (overlay, applied) = review::apply(&tree.root, &patches, &read)?;
-        let side = match applied {
-            review::Applied::Forward { .. } => "with the patch applied",
-            review::Applied::Reverted { .. } => "with the patch reverted",
-        };
+        let side = applied.side();
         let (patched_run, places_patched) = (|| {
             let patched = Plan::new(&Tree::open(overlay.path())?, &cache, sanitize)?;
             check_dup::require_consistent(&patched)?;
