@@ -469,6 +469,25 @@ fn review(
         let places_before = base.extract.places();
         let skipped = review::out_of_scope(&tree.root, &patches, &read);
         let partial = review::partial_tree(&tree.root, &patches);
+        let touched: std::collections::BTreeSet<String> =
+            patches.iter().flat_map(|p| review::touched(&p.text)).collect();
+        if !patches.is_empty() && touched.iter().all(|f| skipped.contains(f)) {
+            // Nothing to apply: saying "applied" and comparing the tree with
+            // itself would pass for a verdict on the patch.
+            let why = format!(
+                "no hunk is on a file the build reads ({}): nothing applied, nothing to compare",
+                skipped.join(" ")
+            );
+            if json {
+                let doc = schema::document(
+                    serde_json::json!({ "patches": patches.len(), "not_in_scope": skipped, "how": why }),
+                );
+                println!("{}", serde_json::to_string_pretty(&doc)?);
+            } else {
+                println!("{why}");
+            }
+            return Ok(false);
+        }
         let (overlay, applied) = review::apply(&tree.root, &patches, &read)?;
         let side = applied.side();
         let (patched_run, places_patched) = (|| {

@@ -36,3 +36,27 @@ fn a_patch_to_a_helper_the_tools_headers_define_names_its_line_as_not_compiled()
         "{stdout}"
     );
 }
+
+/// mm/mremap.c is not read by the build: a patch only to it has nothing to
+/// apply here. "applied", then a tree compared with itself, would read as a
+/// verdict on the patch.
+#[test]
+fn a_patch_to_files_the_build_does_not_read_says_nothing_was_compared() {
+    let tree = mmharness_build::fetched(fetch::DEFAULT_SERIES).unwrap().root;
+    let text = std::fs::read_to_string(tree.join("mm/mremap.c")).unwrap();
+    let first: Vec<&str> = text.lines().take(3).collect();
+    let patch = format!(
+        "diff --git a/mm/mremap.c b/mm/mremap.c\n--- a/mm/mremap.c\n+++ b/mm/mremap.c\n\
+         @@ -1,3 +1,4 @@\n {}\n {}\n {}\n+/* a comment */\n",
+        first[0], first[1], first[2]
+    );
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("p.patch"), patch).unwrap();
+    let out =
+        Command::new(BIN).arg("review").arg(dir.path().join("p.patch")).arg("--kernel").arg(&tree).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "no hunk is on a file the build reads (mm/mremap.c): nothing applied, nothing to compare\n"
+    );
+}
