@@ -427,9 +427,11 @@ fn e2e_review(patch: PathBuf, kernel: Option<PathBuf>, json: bool, filters: &[St
         let tree = tree(kernel)?;
         let read = Plan::new(&tree, &cache_dir(), sanitize)?.inputs();
         let (overlay, applied) = review::apply(&tree.root, &review::read(&patch)?, &read)?;
+        // The tree first, so that a fault of the machine is not blamed on the patch.
+        let unpatched = e2e_rows(&tree, filters, sanitize)?;
         let patched = e2e_rows(&Tree::open(overlay.path())?, filters, sanitize)
             .map_err(|e| review::on_side(e, overlay.path(), &format!("the tree {}", applied.side())))?;
-        let (mut before, mut after) = (e2e_rows(&tree, filters, sanitize)?, patched);
+        let (mut before, mut after) = (unpatched, patched);
         if matches!(applied, review::Applied::Reverted { .. }) {
             std::mem::swap(&mut before, &mut after);
         }
@@ -490,6 +492,9 @@ fn review(
         }
         let (overlay, applied) = review::apply(&tree.root, &patches, &read)?;
         let side = applied.side();
+        // The tree first: a fault of the machine (a broken compiler) is then
+        // the tree's, not blamed on the patch.
+        let tree_run = compare::run_tree(base, &cache, entries)?;
         let (patched_run, places_patched) = (|| {
             let patched = Plan::new(&Tree::open(overlay.path())?, &cache, sanitize)?;
             check_dup::require_consistent(&patched)?;
@@ -497,7 +502,6 @@ fn review(
             Ok::<_, anyhow::Error>((compare::run_tree(patched, &cache, entries)?, places))
         })()
         .map_err(|e| review::on_side(e, overlay.path(), &format!("the tree {side}")))?;
-        let tree_run = compare::run_tree(base, &cache, entries)?;
         // The overlay is gone when this is read: its side is named by the tree.
         let (how, c) = match applied {
             review::Applied::Forward { whitespace_fallback } => {
